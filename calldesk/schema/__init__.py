@@ -1,0 +1,1 @@
+"""Vendor field schemas: loaded from resources/schemas/*.toml, field types, validation."""

@@ -1,0 +1,1 @@
+"""Local persistence: SQLite cache, drafts, outbox, audit and lookups; paths, accounts, secrets."""

@@ -1,0 +1,1 @@
+"""Async services: the outbox drain engine per account and the services the CLI and UI use."""
