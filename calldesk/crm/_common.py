@@ -1,0 +1,135 @@
+"""Small pieces the vendor adapters share: streamed multipart bodies, matching, lookup filters."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from calldesk.crm._parse import parse_time, same_number, same_phone, same_second, same_text
+from calldesk.domain import JSONValue, RemoteCall, WireFields
+
+Comparator = Callable[[JSONValue, JSONValue], bool]
+
+#: Comparators for identifying fields, by the kind of value they hold.
+SAME_TIME: Comparator = same_second
+SAME_NUMBER: Comparator = same_number
+SAME_PHONE: Comparator = same_phone
+SAME_TEXT: Comparator = same_text
+
+CHUNK_SIZE = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartFile:
+    """A ``multipart/form-data`` body with one file part, streamed from disk in chunks.
+
+    Memory stays bounded by ``CHUNK_SIZE`` whatever the file size; ``content_length`` is known
+    up front so the request is not chunk-encoded.
+    """
+
+    path: Path
+    field_name: str
+    content_type: str
+    boundary: str
+    progress: Callable[[int, int], None] | None = None
+
+    @classmethod
+    def for_file(
+        cls,
+        path: Path,
+        field_name: str,
+        content_type: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> MultipartFile:
+        return cls(path, field_name, content_type, "calldesk-" + secrets.token_hex(16), progress)
+
+    @property
+    def file_size(self) -> int:
+        return self.path.stat().st_size
+
+    def _head(self) -> bytes:
+        name = self.path.name.replace('"', "%22").replace("\r", " ").replace("\n", " ")
+        return (
+            f"--{self.boundary}\r\n"
+            f'Content-Disposition: form-data; name="{self.field_name}"; filename="{name}"\r\n'
+            f"Content-Type: {self.content_type}\r\n\r\n"
+        ).encode()
+
+    def _tail(self) -> bytes:
+        return f"\r\n--{self.boundary}--\r\n".encode()
+
+    def headers(self) -> dict[str, str]:
+        length = len(self._head()) + self.file_size + len(self._tail())
+        return {
+            "Content-Type": f"multipart/form-data; boundary={self.boundary}",
+            "Content-Length": str(length),
+        }
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body; file reads run in a worker thread so the loop stays responsive."""
+        total = self.file_size
+        sent = 0
+        yield self._head()
+        with self.path.open("rb") as handle:
+            while True:
+                chunk = await asyncio.to_thread(handle.read, CHUNK_SIZE)
+                if not chunk:
+                    break
+                sent += len(chunk)
+                yield chunk
+                if self.progress is not None:
+                    self.progress(sent, total)
+        yield self._tail()
+
+
+def identity_matches(
+    candidate: WireFields, wanted: WireFields, comparators: Mapping[str, Comparator]
+) -> bool:
+    """True when every identifying field present in ``wanted`` equals the candidate's value."""
+    keys = [key for key in comparators if wanted.get(key) not in (None, "")]
+    if not keys:
+        return False
+    return all(comparators[key](candidate.get(key), wanted[key]) for key in keys)
+
+
+def select_matches(
+    calls: Iterable[RemoteCall], wanted: WireFields, comparators: Mapping[str, Comparator]
+) -> list[RemoteCall]:
+    """The calls whose identifying fields match ``wanted``."""
+    return [call for call in calls if identity_matches(call.fields, wanted, comparators)]
+
+
+def query_matches(query: str, *texts: str | None) -> bool:
+    """Case-insensitive substring test of a picker query against some display texts."""
+    needle = query.strip().casefold()
+    if not needle:
+        return True
+    return any(needle in (text or "").casefold() for text in texts)
+
+
+def at_or_after(value: JSONValue, since: datetime | None) -> bool:
+    """True when ``since`` is None or the time ``value`` is at or after it (unknown times pass)."""
+    if since is None:
+        return True
+    when = parse_time(value)
+    return when is None or when >= since.astimezone(UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    """An aware datetime as ``YYYY-MM-DDTHH:MM:SS+00:00`` (to the second, UTC)."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def utc_z(moment: datetime) -> str:
+    """An aware datetime as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def path_segment(remote_id: str) -> str:
+    """A record id escaped for use as one URL path segment."""
+    return quote(remote_id, safe="")

@@ -1,0 +1,80 @@
+"""The ``CallAdapter`` protocol the sync engine drives, and what building an adapter needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import httpx
+
+from calldesk.crm._http import AuditSink, Clock, RateObserver, SessionHooks
+from calldesk.domain import Account, LookupItem, RemoteCall, Vendor, WireFields, utcnow
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@runtime_checkable
+class CallAdapter(Protocol):
+    """One vendor's call API, in wire form. Every failure is a ``CrmError``.
+
+    * ``list_calls`` pages through everything (newest data as the vendor orders it); ``since``
+      keeps calls whose call time is at or after it (server-side where the API can filter);
+      ``limit`` stops after that many calls.
+    * ``update_call`` sends only the given fields; ``find_created`` returns the calls on the CRM
+      whose identifying fields match ``fields`` (exactly-once recovery after an unknown outcome).
+    * ``upload_recording`` streams the file; ``progress(sent_bytes, total_bytes)``.
+    * ``lookup(source, query)`` returns picker choices; unknown sources raise ``Unsupported``.
+    * ``check_auth`` returns a description of whom the key belongs to.
+    """
+
+    vendor: Vendor
+
+    def list_calls(
+        self, *, since: datetime | None = None, limit: int | None = None
+    ) -> AsyncIterator[RemoteCall]: ...
+
+    async def get_call(self, remote_id: str) -> RemoteCall: ...
+
+    async def create_call(self, fields: WireFields) -> RemoteCall: ...
+
+    async def update_call(self, remote_id: str, fields: WireFields) -> RemoteCall: ...
+
+    async def delete_call(self, remote_id: str) -> None: ...
+
+    async def upload_recording(
+        self, remote_id: str, path: Path, progress: ProgressCallback | None = None
+    ) -> None: ...
+
+    async def find_created(self, fields: WireFields) -> list[RemoteCall]: ...
+
+    async def lookup(self, source: str, query: str = "") -> list[LookupItem]: ...
+
+    async def check_auth(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """Everything an adapter is built from. ``secret`` is never logged or put in errors.
+
+    ``token_url`` only matters for Buildr (its OAuth token endpoint; default: ``/oauth/token``
+    on the account's origin).
+    """
+
+    account: Account
+    secret: str = field(repr=False)
+    client: httpx.AsyncClient
+    audit: AuditSink | None = None
+    rate_observer: RateObserver | None = None
+    clock: Clock = utcnow
+    token_url: str | None = None
+
+    def hooks(self) -> SessionHooks:
+        return SessionHooks(
+            account=self.account.name,
+            audit=self.audit,
+            rate_observer=self.rate_observer,
+            clock=self.clock,
+        )
