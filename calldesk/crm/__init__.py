@@ -1,1 +1,39 @@
-"""CRM adapters: one httpx adapter per vendor, the shared HTTP policy and the CrmError tree."""
+"""CRM adapters: one httpx adapter per vendor, the shared HTTP policy and the CrmError tree.
+
+Build adapters with ``make_adapter(account, secret, client, audit=..., rate_observer=...)``;
+every adapter satisfies ``CallAdapter`` and raises only ``CrmError`` subclasses.
+"""
+
+from calldesk.crm._http import DEFAULT_BASE_URLS, RateInfo, validate_base_url
+from calldesk.crm.adapter import AdapterContext, CallAdapter, ProgressCallback
+from calldesk.crm.errors import (
+    AuthError,
+    CrmError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    Rejected,
+    ServerError,
+    TransportError,
+    Unsupported,
+)
+from calldesk.crm.factory import make_adapter
+
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "AdapterContext",
+    "AuthError",
+    "CallAdapter",
+    "CrmError",
+    "MalformedResponse",
+    "NotFound",
+    "ProgressCallback",
+    "RateInfo",
+    "RateLimited",
+    "Rejected",
+    "ServerError",
+    "TransportError",
+    "Unsupported",
+    "make_adapter",
+    "validate_base_url",
+]

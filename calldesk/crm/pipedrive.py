@@ -1,0 +1,330 @@
+"""Pipedrive adapter: call logs under ``/api/v1/callLogs`` on the company domain.
+
+Facts from ``pipedrive.md``: ``x-api-token`` header; list pages with ``start``/``limit`` (≤ 50)
+following ``additional_data.pagination``; get, create (JSON, 200), delete; **no update**; one
+recording per call log uploaded as multipart field ``file`` (409 when one exists). Every body is
+``{"success", "data", "additional_data"}``; errors carry a single ``error`` string. Input times
+are UTC ``YYYY-MM-DD HH:MM:SS`` but responses use ISO with ``Z``; ``duration`` is a string.
+Rate limits: ``x-ratelimit-*`` (2-second burst window) and a daily budget
+(``x-daily-requests-left`` / ``x-daily-ratelimit-token-remaining``) that resets at midnight.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from calldesk.crm._common import (
+    SAME_NUMBER,
+    SAME_PHONE,
+    SAME_TIME,
+    Comparator,
+    MultipartFile,
+    at_or_after,
+    path_segment,
+    query_matches,
+    select_matches,
+)
+from calldesk.crm._http import (
+    ErrorFacts,
+    HttpSession,
+    QueryParams,
+    RateInfo,
+    StaticHeaders,
+    VendorPolicy,
+    decode_json,
+    header_int,
+    parse_seconds,
+)
+from calldesk.crm._parse import (
+    JSONObject,
+    expect_id,
+    expect_object,
+    expect_objects,
+    field,
+    opt_int,
+    opt_str,
+    parse_time,
+)
+from calldesk.crm.adapter import AdapterContext, ProgressCallback
+from calldesk.crm.errors import CrmError, MalformedResponse, Rejected, Unsupported
+from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
+
+CALLS = "/api/v1/callLogs"
+MAX_PAGE = 50
+TIME_FIELDS = ("start_time", "end_time")
+WIRE_TIME = "%Y-%m-%d %H:%M:%S"
+
+#: Identifying fields for exactly-once recovery and how each is compared.
+IDENTITY: dict[str, Comparator] = {
+    "start_time": SAME_TIME,
+    "to_phone_number": SAME_PHONE,
+    "duration": SAME_NUMBER,
+}
+
+#: Lookup sources served by the v2 search endpoints (cursor paging).
+SEARCH_SOURCES = {
+    "persons": "/api/v2/persons/search",
+    "deals": "/api/v2/deals/search",
+    "leads": "/api/v2/leads/search",
+    "organizations": "/api/v2/organizations/search",
+}
+
+_RECOVERY_PAGES = 40
+_SEARCH_PAGES = 3
+
+
+class PipedrivePolicy(VendorPolicy):
+    """Pipedrive's rate headers (burst window and daily budget) and error envelope."""
+
+    label = "Pipedrive"
+    default_retry_after = 2.0
+
+    def rate_info(self, headers: httpx.Headers, now: datetime) -> RateInfo:
+        reset = header_int(headers, "x-ratelimit-reset")
+        return RateInfo(
+            limit=header_int(headers, "x-ratelimit-limit"),
+            remaining=header_int(headers, "x-ratelimit-remaining"),
+            reset_after=None if reset is None else float(reset),
+        )
+
+    def retry_after(self, facts: ErrorFacts) -> float | None:
+        if _daily_budget_spent(facts.headers):
+            return _until_midnight(facts.now)
+        for name in ("x-ratelimit-reset", "retry-after"):
+            seconds = parse_seconds(facts.headers.get(name), facts.now)
+            if seconds is not None:
+                return max(seconds, 1.0)
+        return None
+
+    def special_error(self, facts: ErrorFacts) -> CrmError | None:
+        if facts.status == 409:
+            return Rejected("this call already has a recording", **facts.context())
+        return None
+
+
+def _daily_budget_spent(headers: httpx.Headers) -> bool:
+    names = ("x-daily-requests-left", "x-daily-ratelimit-token-remaining")
+    return any(
+        header_int(headers, name) is not None and header_int(headers, name) == 0 for name in names
+    )
+
+
+def _until_midnight(now: datetime) -> float:
+    """Seconds until the next UTC midnight, when Pipedrive's daily budget resets.
+
+    The docs say "server midnight"; the server's time zone is not documented, UTC is assumed.
+    """
+    current = now.astimezone(UTC)
+    midnight = (current + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, (midnight - current).total_seconds())
+
+
+def build(context: AdapterContext, *, page_size: int = MAX_PAGE) -> PipedriveAdapter:
+    """Build a Pipedrive adapter (``context.secret`` is the API token)."""
+    session = HttpSession(
+        context.client,
+        context.account.base_url,
+        PipedrivePolicy(),
+        context.hooks(),
+        StaticHeaders({"x-api-token": context.secret}),
+    )
+    return PipedriveAdapter(session, page_size=page_size)
+
+
+class PipedriveAdapter:
+    """Pipedrive call logs, in wire form."""
+
+    vendor = Vendor.PIPEDRIVE
+
+    def __init__(self, session: HttpSession, *, page_size: int = MAX_PAGE) -> None:
+        self._http = session
+        self._page_size = max(1, min(page_size, MAX_PAGE))
+
+    async def list_calls(
+        self, *, since: datetime | None = None, limit: int | None = None
+    ) -> AsyncIterator[RemoteCall]:
+        """All the token owner's call logs; ``since`` is applied client-side (no API filter)."""
+        count = 0
+        async for item in self._call_pages():
+            call = _remote(item)
+            if not at_or_after(call.fields.get("start_time"), since):
+                continue
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield call
+
+    async def get_call(self, remote_id: str) -> RemoteCall:
+        body = await self._http.get_json(self._call_url(remote_id))
+        return _remote(_data_object(body, "the call log"))
+
+    async def create_call(self, fields: WireFields) -> RemoteCall:
+        response = await self._http.request("POST", self._http.url(CALLS), json_body=dict(fields))
+        return _remote(_data_object(decode_json(response), "the created call log"))
+
+    async def update_call(self, remote_id: str, fields: WireFields) -> RemoteCall:
+        raise Unsupported(
+            "Pipedrive does not allow changes to a call log; delete it and log it again",
+            method="PUT",
+            path=CALLS + "/" + path_segment(remote_id),
+        )
+
+    async def delete_call(self, remote_id: str) -> None:
+        await self._http.request("DELETE", self._call_url(remote_id))
+
+    async def upload_recording(
+        self, remote_id: str, path: Path, progress: ProgressCallback | None = None
+    ) -> None:
+        """Upload ``path`` as the call log's recording, streamed from disk (multipart ``file``)."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        body = MultipartFile.for_file(path, "file", content_type, progress)
+        await self._http.request(
+            "POST",
+            self._call_url(remote_id) + "/recordings",
+            content=body.stream,
+            headers=body.headers(),
+        )
+
+    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
+        """Page through a bounded window of call logs (no filters exist) and match identity."""
+        candidates = [_remote(item) async for item in self._call_pages(max_pages=_RECOVERY_PAGES)]
+        return select_matches(candidates, fields, IDENTITY)
+
+    async def lookup(self, source: str, query: str = "") -> list[LookupItem]:
+        if source == "users":
+            body = await self._http.get_json(self._http.url("/api/v1/users"))
+            users = expect_objects(_data(body, "users"), "users")
+            items = []
+            for user in users:
+                name, email = _text(user, "name"), _text(user, "email")
+                if query_matches(query, name, email):
+                    items.append(
+                        LookupItem(
+                            source, expect_id(field(user, "id", "user"), "user"), name, email
+                        )
+                    )
+            return items
+        path = SEARCH_SOURCES.get(source)
+        if path is None:
+            raise Unsupported(f"Pipedrive has no lookup called {source!r}")
+        term = query.strip()
+        if len(term) < 2:
+            return []  # the search endpoints need at least two characters
+        return await self._search(source, path, term)
+
+    async def check_auth(self) -> str:
+        me = _data_object(await self._http.get_json(self._http.url("/api/v1/users/me")), "me")
+        name, email = _text(me, "name"), _text(me, "email")
+        company = _text(me, "company_name") or _text(me, "company_domain")
+        who = f"{name} <{email}>" if email else name or "an unnamed user"
+        return f"Pipedrive user {who}" + (f" at {company}" if company else "")
+
+    def _call_url(self, remote_id: str) -> str:
+        return self._http.url(f"{CALLS}/{path_segment(remote_id)}")
+
+    async def _call_pages(self, *, max_pages: int | None = None) -> AsyncIterator[JSONObject]:
+        start = 0
+        pages = 0
+        while max_pages is None or pages < max_pages:
+            params = [("start", str(start)), ("limit", str(self._page_size))]
+            body = expect_object(await self._http.get_json(self._http.url(CALLS), params), CALLS)
+            data = body.get("data")
+            items = [] if data is None else expect_objects(data, "call logs")
+            pages += 1
+            for item in items:
+                yield item
+            pagination = _pagination(body)
+            if pagination.get("more_items_in_collection") is not True or not items:
+                return
+            next_start = opt_int(pagination.get("next_start"))
+            start = (
+                next_start if next_start is not None and next_start > start else start + len(items)
+            )
+
+    async def _search(self, source: str, path: str, term: str) -> list[LookupItem]:
+        items: list[LookupItem] = []
+        cursor: str | None = None
+        for _ in range(_SEARCH_PAGES):
+            params: QueryParams = [("term", term), *([("cursor", cursor)] if cursor else [])]
+            body = expect_object(await self._http.get_json(self._http.url(path), params), path)
+            data = expect_object(field(body, "data", path), f"{path} data")
+            for entry in expect_objects(data.get("items", []), f"{path} items"):
+                item = expect_object(field(entry, "item", "search result"), "search result")
+                items.append(
+                    LookupItem(
+                        source,
+                        expect_id(field(item, "id", "search result"), "search result"),
+                        _text(item, "name") or _text(item, "title"),
+                        _detail(item),
+                    )
+                )
+            extra = body.get("additional_data")
+            cursor = opt_str(extra.get("next_cursor")) if isinstance(extra, dict) else None
+            if not cursor:
+                break
+        return items
+
+
+def _data(body: JSONValue, what: str) -> JSONValue:
+    obj = expect_object(body, what)
+    if obj.get("success") is False:
+        raise MalformedResponse(f"Pipedrive reported failure for {what}")
+    return field(obj, "data", what)
+
+
+def _data_object(body: JSONValue, what: str) -> JSONObject:
+    return expect_object(_data(body, what), what)
+
+
+def _pagination(body: JSONObject) -> JSONObject:
+    extra = body.get("additional_data")
+    if not isinstance(extra, dict):
+        return {}
+    pagination = extra.get("pagination")
+    return pagination if isinstance(pagination, dict) else {}
+
+
+def wire_time(value: JSONValue) -> JSONValue:
+    """Pipedrive's response time (``2026-11-21T10:42:00.000Z``) in input form (UTC, seconds)."""
+    parsed = parse_time(value)
+    return value if parsed is None else parsed.strftime(WIRE_TIME)
+
+
+def _remote(body: JSONObject) -> RemoteCall:
+    remote_id = expect_id(field(body, "id", "call log"), "call log id")
+    fields: dict[str, JSONValue] = {}
+    for key, value in body.items():
+        if key == "id":
+            continue
+        if key in TIME_FIELDS:
+            fields[key] = wire_time(value)
+        elif key == "duration" and isinstance(value, int | float) and not isinstance(value, bool):
+            fields[key] = str(int(value))
+        else:
+            fields[key] = value
+    return RemoteCall(remote_id, fields, None, dict(body))
+
+
+def _text(obj: JSONObject, key: str) -> str:
+    return opt_str(obj.get(key)) or ""
+
+
+def _detail(item: JSONObject) -> str:
+    org = item.get("organization")
+    if isinstance(org, dict):
+        name = opt_str(org.get("name"))
+        if name:
+            return name
+    phones = item.get("phones")
+    if isinstance(phones, list) and phones:
+        first = phones[0]
+        if isinstance(first, str):
+            return first
+        if isinstance(first, dict):
+            return opt_str(first.get("value")) or ""
+    return ""
