@@ -1,0 +1,181 @@
+"""Schema versions of the calldesk database and the ordered migrations between them.
+
+``PRAGMA user_version`` holds the version a file is at. :data:`MIGRATIONS` lists one
+:class:`Migration` per version, in order: migration *n* turns a version *n-1* database into
+version *n*. Each runs in its own transaction together with the ``user_version`` bump, so a
+crash mid-upgrade leaves the previous version intact. Never edit a released migration; add one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from calldesk.store.db import StoreEnvironmentError, translate_errors
+
+if TYPE_CHECKING:
+    from calldesk.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step up: ``apply`` turns a ``version - 1`` database into ``version``."""
+
+    version: int
+    description: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _run(conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    # executescript() would COMMIT first; run statement by statement inside our transaction.
+    for statement in statements:
+        conn.execute(statement)
+
+
+_V1 = (
+    """CREATE TABLE calls (
+        rid INTEGER PRIMARY KEY,                -- stable rowid for the FTS index
+        local_id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        remote_id TEXT,
+        fields TEXT NOT NULL,                   -- JSON wire form: CRM version + pending edits
+        remote_fields TEXT,                     -- JSON wire form the CRM last returned
+        remote_updated_at TEXT,
+        fetched_at TEXT,
+        state TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        conflict_fields TEXT,                   -- the CRM version that clashed with local edits
+        conflict_updated_at TEXT,
+        when_ts REAL,                           -- UTC epoch seconds
+        who TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        direction TEXT NOT NULL DEFAULT '',
+        duration_s INTEGER,
+        outcome TEXT NOT NULL DEFAULT '',
+        note_preview TEXT NOT NULL DEFAULT '',
+        search_text TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE UNIQUE INDEX calls_remote ON calls(account, remote_id) WHERE remote_id IS NOT NULL",
+    "CREATE INDEX calls_account_when ON calls(account, when_ts)",
+    """CREATE TABLE outbox (
+        op_id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        local_id TEXT NOT NULL REFERENCES calls(local_id) ON DELETE CASCADE,
+        remote_id TEXT,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        base_updated_at TEXT,
+        file_path TEXT,
+        seq INTEGER NOT NULL,
+        UNIQUE (local_id, seq)
+    )""",
+    "CREATE INDEX outbox_account_state ON outbox(account, state, next_attempt_at)",
+    """CREATE TABLE drafts (
+        draft_id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        local_id TEXT,
+        form TEXT NOT NULL,                     -- JSON: field name -> text exactly as typed
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        account TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER,
+        elapsed_ms REAL NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        local_id TEXT,
+        op_id TEXT
+    )""",
+    "CREATE INDEX audit_local ON audit(local_id, id)",
+    """CREATE TABLE lookups (
+        account TEXT NOT NULL,
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (account, source, id)
+    )""",
+)
+
+_V2 = (
+    # Full-text search over search_text (notes, phones, names), an external-content FTS5 table
+    # kept in step with `calls` by triggers.
+    """CREATE VIRTUAL TABLE calls_fts USING fts5(
+        search_text, content='calls', content_rowid='rid',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+    )""",
+    """CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN
+        INSERT INTO calls_fts(rowid, search_text) VALUES (new.rid, new.search_text);
+    END""",
+    """CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls BEGIN
+        INSERT INTO calls_fts(calls_fts, rowid, search_text)
+        VALUES ('delete', old.rid, old.search_text);
+    END""",
+    """CREATE TRIGGER calls_fts_update AFTER UPDATE OF search_text ON calls BEGIN
+        INSERT INTO calls_fts(calls_fts, rowid, search_text)
+        VALUES ('delete', old.rid, old.search_text);
+        INSERT INTO calls_fts(rowid, search_text) VALUES (new.rid, new.search_text);
+    END""",
+    "INSERT INTO calls_fts(calls_fts) VALUES ('rebuild')",
+    # Indexes for the call list's filters and sort orders.
+    "CREATE INDEX calls_account_state_when ON calls(account, state, when_ts)",
+    "CREATE INDEX calls_account_outcome_when ON calls(account, outcome, when_ts)",
+    "CREATE INDEX calls_account_who ON calls(account, who)",
+    "CREATE INDEX calls_when ON calls(when_ts)",
+    "CREATE INDEX lookups_label ON lookups(account, source, label COLLATE NOCASE)",
+)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run(conn, _V1)
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    _run(conn, _V2)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
+    Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version the open database is at (0 for a new file)."""
+    value = conn.execute("PRAGMA user_version").fetchone()[0]
+    return int(value)
+
+
+def migrate(db: Database, target: int = LATEST_VERSION) -> int:
+    """Bring ``db`` up to ``target`` one migration at a time; return the version reached.
+
+    Raises :class:`StoreEnvironmentError` for a file written by a newer calldesk.
+    """
+    conn = db.connection
+    with translate_errors():
+        current = user_version(conn)
+    if current > LATEST_VERSION:
+        raise StoreEnvironmentError(
+            f"{db.path} was written by a newer calldesk (schema {current}, this one knows "
+            f"{LATEST_VERSION}); upgrade calldesk or move the file away"
+        )
+    for migration in MIGRATIONS:
+        if current < migration.version <= target:
+            with db.transaction() as tx:
+                migration.apply(tx)
+                tx.execute(f"PRAGMA user_version = {int(migration.version)}")
+            current = migration.version
+    return current
