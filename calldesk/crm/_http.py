@@ -471,14 +471,25 @@ class HttpSession:
             ) from None
         try:
             await response.aread()
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except httpx.TransportError as exc:
+            # The head arrived but the connection broke mid-body: the server got the request.
             status = response.status_code
             reason = _describe_transport(exc)
             self._audit(method, target, status, started, f"answer cut off: {reason}")
+            raise TransportError(
+                f"{self.policy.label}'s answer was cut off ({reason}); the request arrived and "
+                "may have taken effect",
+                maybe_delivered=True,
+                status=status,
+                method=method,
+                path=path,
+            ) from None
+        except httpx.DecodingError:
+            status = response.status_code
+            self._audit(method, target, status, started, "answer could not be decoded")
             if 200 <= status < 300:
                 raise MalformedResponse(
-                    f"{self.policy.label}'s answer was cut off ({reason}); the request was "
-                    "received and may have taken effect",
+                    f"{self.policy.label}'s answer could not be decoded",
                     status=status,
                     method=method,
                     path=path,

@@ -124,7 +124,7 @@ async def test_wrong_shape_list_is_malformed(vendor: Vendor, body: object) -> No
 
 
 @pytest.mark.asyncio
-async def test_cut_off_body_after_headers_is_malformed_not_a_crash() -> None:
+async def test_connection_lost_mid_body_is_a_maybe_delivered_transport_error() -> None:
     class Broken(httpx.AsyncByteStream):
         async def __aiter__(self):  # type: ignore[no-untyped-def]
             yield b'{"id": "acti_1"'
@@ -134,9 +134,11 @@ async def test_cut_off_body_after_headers_is_malformed_not_a_crash() -> None:
         return httpx.Response(200, stream=Broken(), headers={"content-length": "500"})
 
     async with Harness(Vendor.CLOSE, handler) as h:
-        with pytest.raises(MalformedResponse) as caught:
+        with pytest.raises(TransportError) as caught:
             await h.adapter.create_call({"note": "x"})
     assert "cut off" in str(caught.value)
+    assert caught.value.maybe_delivered is True
+    assert caught.value.status == 200
     assert h.audit[-1].status == 200
 
 
