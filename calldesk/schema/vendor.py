@@ -304,10 +304,14 @@ class VendorSchema:
         return ""
 
     def _preview(self, fields: WireFields, labels: Mapping[tuple[str, str], str]) -> str:
-        text = self._text(self.list_view.note, fields, labels)
-        if any(self.field(name).type.name == "html" for name in self.list_view.note):
-            text = html_to_text(text)
-        text = " ".join(text.split())
-        if len(text) > NOTE_PREVIEW_CHARS:
-            return text[: NOTE_PREVIEW_CHARS - 1].rstrip() + "…"
-        return text
+        for name in self.list_view.note:
+            text = self._text((name,), fields, labels)
+            if self.field(name).type.name == "html":
+                text = html_to_text(text)
+            text = " ".join(text.split())
+            if not text:
+                continue
+            if len(text) > NOTE_PREVIEW_CHARS:
+                return text[: NOTE_PREVIEW_CHARS - 1].rstrip() + "…"
+            return text
+        return ""
