@@ -13,8 +13,9 @@ in the same directory, fsynced, then ``os.replace``) by the small TOML writer be
 to write strings.
 
 Base URL rules (``validate_base_url``): the vendor's origin — scheme, host, optional port and
-optional path prefix, nothing else; plain ``http`` only for loopback hosts. These rules are a
-stand-in until ``calldesk.crm`` exports its own ``validate_base_url``/``DEFAULT_BASE_URLS``.
+optional path prefix, nothing else; plain ``http`` only for loopback hosts. ``calldesk.crm``
+has the same rules (``validate_base_url``, ``DEFAULT_BASE_URLS``), but the store sits below it in
+the layer order, so it keeps this copy; ``tests/cli`` checks that the two agree.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.store.accounts import (
+    VENDOR_URL_RULES,
     AccountNotFoundError,
     AccountsConfig,
     AccountsFileError,
@@ -217,3 +218,19 @@ def test_save_refuses_duplicates(config: AccountsConfig) -> None:
             [one, Account("X", Vendor.APOLLO, "https://api.apollo.io", KeySource("env", "K"))]
         )
     assert not config.path.exists()
+
+
+def test_store_rules_agree_with_the_crm_layer() -> None:
+    # The store cannot import calldesk.crm (layer order), so it keeps its own copy of the rules.
+    from calldesk.crm import DEFAULT_BASE_URLS
+    from calldesk.crm import validate_base_url as crm_validate
+
+    for vendor in Vendor:
+        assert DEFAULT_BASE_URLS.get(vendor) == VENDOR_URL_RULES[vendor].default
+    for url in ("https://api.close.com/", "http://127.0.0.1:81/x", "http://[::1]:9"):
+        assert crm_validate(url) == validate_base_url(Vendor.CLOSE, url)
+    for url in ("http://api.close.com", "https://u:p@api.close.com", "https://a.io/?q=1"):
+        with pytest.raises(ValueError):
+            crm_validate(url)
+        with pytest.raises(InvalidAccountError):
+            validate_base_url(Vendor.CLOSE, url)
