@@ -362,3 +362,8 @@ def test_long_note_preview_is_cut(buildr: VendorSchema) -> None:
     row = buildr.list_row({"notes": "word " * 100}, {})
     assert len(row.note_preview) <= 120
     assert row.note_preview.endswith("…")
+
+
+def test_close_preview_falls_back_to_plain_note(close: VendorSchema) -> None:
+    row = close.list_row({"note_html": "<p> </p>", "note": "a <b> literal"}, {})
+    assert row.note_preview == "a <b> literal"
