@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from calldesk.domain.model import Account, FieldError, Vendor
+from calldesk.schema import SchemaError
 from calldesk.store.accounts import (
     VENDOR_URL_RULES,
     AccountError,
@@ -290,7 +291,7 @@ def run(
         for line in exc.lines:
             io.stderr.write(f"{PROG}: {line}\n")
         return exc.exit_code
-    except (AccountError, SecretError, OSError) as exc:
+    except (AccountError, SecretError, SchemaError, OSError) as exc:
         io.stderr.write(f"{PROG}: {_one_line(str(exc))}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
