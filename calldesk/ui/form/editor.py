@@ -180,7 +180,7 @@ class EditorForm(QWidget):
             label.setBuddy(widget.focus_widget())
             control_height = widget.focus_widget().sizeHint().height()
             if control_height <= 2 * label.sizeHint().height():  # one-line control: centre
-                label.setMinimumHeight(control_height)
+                label.setFixedHeight(control_height)  # stays level with the control
                 label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             else:
                 label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
