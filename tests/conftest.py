@@ -14,6 +14,8 @@ import keyring.backend
 import keyring.errors
 import pytest
 
+pytest_plugins = ["tests.helpers.sandbox_fixtures"]
+
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that keeps secrets in a dict, for tests only."""

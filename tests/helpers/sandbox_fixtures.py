@@ -1,0 +1,57 @@
+"""pytest fixtures for the sandbox CRMs: a live server on 127.0.0.1 and the vendor OpenAPI specs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from calldesk.domain.model import Vendor
+from calldesk.sandbox import SANDBOX_KEYS, SandboxConfig, SandboxServer
+
+VENDOR_DOCS = Path("/work/shared/vendors")
+OPENAPI_FILES = {
+    "apollo": "apollo-rest-api-openapi.json",
+    "close": "close-openapi.yml",
+    "pipedrive-v1": "pipedrive-v1-openapi.yml",
+    "pipedrive-v2": "pipedrive-v2-openapi.yml",
+}
+
+
+@pytest.fixture
+def sandbox_config(tmp_path: Path) -> SandboxConfig:
+    """A small, fast sandbox (120 calls per vendor) with recordings under ``tmp_path``."""
+    return SandboxConfig(seed=7, calls_per_vendor=120, recordings_dir=tmp_path / "recordings")
+
+
+@pytest.fixture
+def sandbox_server(sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
+    """A running sandbox on a free 127.0.0.1 port (``.url``, ``.base_url(vendor)``, ``.sandbox``)."""
+    with SandboxServer(sandbox_config) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_keys() -> dict[Vendor, str]:
+    """The credentials the sandbox accepts, per vendor."""
+    return dict(SANDBOX_KEYS)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if path.suffix == ".json":
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open() as handle:
+        data: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
+    return data
+
+
+@pytest.fixture(scope="session")
+def vendor_openapi() -> dict[str, dict[str, Any]]:
+    """The vendors' OpenAPI documents, parsed once per session (keys as in ``OPENAPI_FILES``)."""
+    return {name: _load(VENDOR_DOCS / "openapi" / file) for name, file in OPENAPI_FILES.items()}
