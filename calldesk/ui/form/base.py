@@ -193,6 +193,8 @@ class FieldWidget(QWidget):
         """Disable the field because another one excludes it (``reason`` on hover)."""
         self._blocked_reason = reason
         self.focus_widget().setEnabled(reason is None)
+        if reason is None and self._read_only_reason is not None:
+            self._apply_read_only(True)  # unblocking must not make a read-only field editable
         self._refresh_tooltip()
 
     def blocked_reason(self) -> str | None:

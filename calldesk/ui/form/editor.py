@@ -288,12 +288,13 @@ class EditorForm(QWidget):
         try:
             for name, text in raw_texts.items():
                 widget = self.fields.get(name)
-                if widget is not None and widget.is_editable():
+                if widget is not None and widget.read_only_reason() is None:
                     widget.set_text(text)
+                    if text.strip():
+                        self._touched.add(name)  # its errors show; empty fields stay calm
             self._refresh_exclusive()
         finally:
             self._loading = False
-        self._reveal_all = True
         self._update_dirty()
         self.validate_now()
 

@@ -230,5 +230,4 @@ class BooleanWidget(FieldWidget):
         return self.box
 
     def _apply_read_only(self, read_only: bool) -> None:
-        self.box.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, read_only)
-        self.box.setFocusPolicy(Qt.FocusPolicy.NoFocus if read_only else Qt.FocusPolicy.StrongFocus)
+        self.box.setEnabled(not read_only)  # disabled widgets still show their tooltip
