@@ -113,7 +113,7 @@ _V2 = (
     # kept in step with `calls` by triggers.
     """CREATE VIRTUAL TABLE calls_fts USING fts5(
         search_text, content='calls', content_rowid='rid',
-        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        tokenize='unicode61 remove_diacritics 2'
     )""",
     """CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN
         INSERT INTO calls_fts(rowid, search_text) VALUES (new.rid, new.search_text);
@@ -131,8 +131,6 @@ _V2 = (
     # Indexes for the call list's filters and sort orders.
     "CREATE INDEX calls_account_state_when ON calls(account, state, when_ts)",
     "CREATE INDEX calls_account_outcome_when ON calls(account, outcome, when_ts)",
-    "CREATE INDEX calls_account_who ON calls(account, who)",
-    "CREATE INDEX calls_when ON calls(when_ts)",
     "CREATE INDEX lookups_label ON lookups(account, source, label COLLATE NOCASE)",
 )
 

@@ -71,11 +71,17 @@ _NON_DIGITS = re.compile(r"\D+")
 
 
 def index_text(search_text: str, row: CallRow) -> str:
-    """Return what the FTS index stores: the caller's text plus the phone's bare digits."""
-    digits = _NON_DIGITS.sub("", row.phone)
-    if digits and digits not in search_text:
-        return f"{search_text} {digits}".strip()
-    return search_text
+    """Return what the FTS index stores: the caller's text plus the phone's bare digits.
+
+    ``+1 555-0100`` adds ``15550100`` and, without the country code, ``5550100``, so a rep can
+    type a number either way.
+    """
+    phone = row.phone.strip()
+    variants = [_NON_DIGITS.sub("", phone)]
+    if phone.startswith("+") and " " in phone:
+        variants.append(_NON_DIGITS.sub("", phone.split(" ", 1)[1]))
+    extra = [digits for digits in dict.fromkeys(variants) if digits and digits not in search_text]
+    return " ".join([search_text, *extra]).strip()
 
 
 def record_from_row(row: sqlite3.Row) -> CallRecord:
