@@ -5,8 +5,9 @@ It sits outside the layer contract. Qt is imported only inside the functions tha
 
 * ``version_text()`` — what ``calldesk --version`` prints.
 * ``run_window(demo=...)`` — opens the window (not built yet: exits 3 naming what is missing).
-* ``cli_context(streams)`` — the ``CliContext`` every command handler receives; the services
-  (sync engine, call service) will be added here when they exist.
+* ``cli_context(streams)`` — the ``CliContext`` every command handler receives.
+* ``open_runtime(...)`` — the running engine: store worker, one httpx client and adapter per
+  account, the sync engine and the ``CallService``; the CLI and the window both use it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from calldesk import __version__
 from calldesk.cli import CliContext, Streams
 from calldesk.domain.model import Vendor
 from calldesk.logsetup import configure_logging
+from calldesk.runtime import open_runtime
 from calldesk.schema import VendorSchema, load_schema
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
@@ -64,6 +66,8 @@ def cli_context(streams: Streams) -> Iterator[CliContext]:
             secrets=Secrets(on_secret=logs.redactor.register),
             schema_loader=_load_schema,
             streams=streams,
+            runtime_opener=open_runtime,
+            redact=logs.redactor.register,
         )
     finally:
         logs.close()

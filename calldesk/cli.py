@@ -15,18 +15,22 @@ root, which is looked up at run time (it sits above the layer contract).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import importlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-from calldesk.domain.model import Account, FieldError, Vendor
+from calldesk.crm import CrmError
+from calldesk.domain.model import Account, CallRecord, FieldError, Operation, Vendor
+from calldesk.runtime import Runtime, RuntimeOpener
 from calldesk.schema import SchemaError
 from calldesk.store.accounts import (
     VENDOR_URL_RULES,
@@ -35,8 +39,12 @@ from calldesk.store.accounts import (
     make_account,
     vendor_label,
 )
+from calldesk.store.calls import CallQuery, CallSummary
+from calldesk.store.db import StoreError
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import SecretError, Secrets, check_key_shape
+from calldesk.sync.recordings import RecordingRejected
+from calldesk.sync.services import ServiceError, ValidationFailed
 
 if TYPE_CHECKING:
     from calldesk.schema import VendorSchema
@@ -122,7 +130,23 @@ class CliContext:
     secrets: Secrets
     schema_loader: Callable[[Vendor], VendorSchema]
     streams: Streams
+    runtime_opener: RuntimeOpener | None = None
+    redact: Callable[[str], None] | None = None
     _schemas: dict[Vendor, VendorSchema] = field(default_factory=dict)
+
+    def runtime(
+        self, accounts: Sequence[Account], *, start_engine: bool = False
+    ) -> AbstractAsyncContextManager[Runtime]:
+        """Open the engine for ``accounts`` (keys from the keyring or the environment)."""
+        if self.runtime_opener is None:
+            raise NotBuiltError("this command", SYNC_ENGINE)
+        return self.runtime_opener(
+            self.paths,
+            accounts,
+            self.secrets.for_account,
+            start_engine=start_engine,
+            redact=self.redact,
+        )
 
     def schema(self, vendor: Vendor) -> VendorSchema:
         if vendor not in self._schemas:
@@ -439,58 +463,247 @@ def parse_and_validate(
     return values
 
 
+def _calls_runtime(context: CliContext, name: str) -> tuple[Account, VendorSchema]:
+    account = context.account(name)
+    return account, context.schema(account.vendor)
+
+
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(coro)
+    except ValidationFailed as exc:
+        raise InvalidInputError(*_error_lines(exc.errors)) from None
+    except (ServiceError, RecordingRejected) as exc:
+        raise CliError(_one_line(str(exc))) from None
+    except CrmError as exc:
+        raise CliError(_one_line(str(exc) or type(exc).__name__)) from None
+    except StoreError as exc:
+        raise CliError(_one_line(str(exc))) from None
+
+
+def _record_json(record: CallRecord) -> dict[str, object]:
+    return {
+        "local_id": record.local_id,
+        "account": record.account,
+        "remote_id": record.remote_id,
+        "state": record.state.value,
+        "deleted": record.deleted,
+        "remote_updated_at": record.remote_updated_at.isoformat()
+        if record.remote_updated_at
+        else None,
+        "fields": dict(record.fields),
+    }
+
+
+def _summary_json(summary: CallSummary) -> dict[str, object]:
+    return {
+        "local_id": summary.local_id,
+        "account": summary.account,
+        "remote_id": summary.remote_id,
+        "state": summary.state.value,
+        "when": datetime.fromtimestamp(summary.when_ts, UTC).isoformat()
+        if summary.when_ts is not None
+        else None,
+        "who": summary.who,
+        "phone": summary.phone,
+        "direction": summary.direction,
+        "duration_s": summary.duration_s,
+        "outcome": summary.outcome,
+        "note_preview": summary.note_preview,
+    }
+
+
+def _op_json(op: Operation) -> dict[str, object]:
+    return {
+        "op_id": op.op_id,
+        "account": op.account,
+        "local_id": op.local_id,
+        "remote_id": op.remote_id,
+        "kind": op.kind.value,
+        "state": op.state.value,
+        "attempts": op.attempts,
+        "next_attempt_at": op.next_attempt_at.isoformat() if op.next_attempt_at else None,
+        "last_error": op.last_error,
+        "payload": dict(op.payload),
+    }
+
+
+def _dump(context: CliContext, data: object) -> None:
+    context.print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
 def handle_calls_list(args: argparse.Namespace, context: CliContext) -> int:
-    context.schema(context.account(args.account).vendor)
-    raise NotBuiltError("calls list", SYNC_ENGINE)
+    account, _schema = _calls_runtime(context, args.account)
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            if args.refresh:
+                if account.name in rt.unavailable:
+                    raise CliError(rt.unavailable[account.name])
+                await rt.service.refresh_lookups(account.name)
+                await rt.service.refresh(account.name)
+            query = CallQuery(accounts=(account.name,), limit=1_000_000)
+            calls = await rt.service.list_calls(query)
+        if args.json:
+            _dump(context, [_summary_json(c) for c in calls])
+        else:
+            for c in calls:
+                when = (
+                    datetime.fromtimestamp(c.when_ts, UTC).strftime("%Y-%m-%d %H:%M")
+                    if c.when_ts is not None
+                    else "-"
+                )
+                ident = c.remote_id or c.local_id
+                context.print(
+                    f"{ident}\t{when}\t{c.state.value}\t{c.who or c.phone or '-'}\t"
+                    f"{c.outcome or '-'}\t{c.note_preview}"
+                )
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_calls_show(args: argparse.Namespace, context: CliContext) -> int:
-    context.schema(context.account(args.account).vendor)
-    raise NotBuiltError("calls show", SYNC_ENGINE)
+    account, _schema = _calls_runtime(context, args.account)
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            record = await rt.service.find(account.name, args.id)
+            ops = await rt.service.queue(account.name)
+        mine = [_op_json(op) for op in ops if op.local_id == record.local_id]
+        if args.json:
+            _dump(context, {**_record_json(record), "operations": mine})
+        else:
+            context.print(f"{record.remote_id or record.local_id} ({record.state.value})")
+            for name, value in sorted(record.fields.items()):
+                context.print(f"  {name}: {value}")
+            for op in mine:
+                context.print(f"  queued {op['kind']}: {op['state']} {op['last_error'] or ''}")
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_calls_log(args: argparse.Namespace, context: CliContext) -> int:
-    schema = context.schema(context.account(args.account).vendor)
+    account, schema = _calls_runtime(context, args.account)
     values = parse_and_validate(schema, args.assignments, "create")
-    schema.to_wire(values)
-    raise NotBuiltError("calls log", SYNC_ENGINE)
+    for notice in schema.notices(values):
+        context.warn(notice.message)
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            record = await rt.service.log_call(account.name, values)
+        if args.json:
+            _dump(context, _record_json(record))
+        else:
+            context.print(record.local_id)
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_calls_update(args: argparse.Namespace, context: CliContext) -> int:
-    schema = context.schema(context.account(args.account).vendor)
-    values = parse_and_validate(schema, args.assignments, "update")
-    schema.to_wire(values)
-    raise NotBuiltError("calls update", SYNC_ENGINE)
+    account, schema = _calls_runtime(context, args.account)
+    values, errors = schema.parse_inputs(parse_assignments(args.assignments))
+    if errors:
+        raise InvalidInputError(*_error_lines(errors))
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            record = await rt.service.update_call(account.name, args.id, values)
+        if args.json:
+            _dump(context, _record_json(record))
+        else:
+            context.print(record.local_id)
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_calls_delete(args: argparse.Namespace, context: CliContext) -> int:
-    schema = context.schema(context.account(args.account).vendor)
-    if not schema.capabilities.delete:
-        raise CliError(f"{schema.label} calls can't be deleted from calldesk")
-    raise NotBuiltError("calls delete", SYNC_ENGINE)
+    account, _schema = _calls_runtime(context, args.account)
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            op = await rt.service.delete_call(account.name, args.id)
+        context.print("deleted locally; nothing to send" if op is None else f"queued {op.op_id}")
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_calls_attach(args: argparse.Namespace, context: CliContext) -> int:
-    schema = context.schema(context.account(args.account).vendor)
-    if schema.capabilities.recording is None:
-        raise CliError(f"{schema.label} calls can't take a recording from calldesk")
+    account, _schema = _calls_runtime(context, args.account)
     path: Path = args.file
     if not path.is_file():
         raise CliError(f"{path}: no such file", exit_code=EXIT_INVALID)
-    raise NotBuiltError("calls attach", SYNC_ENGINE)
+
+    async def go() -> int:
+        async with context.runtime([account]) as rt:
+            op = await rt.service.attach_recording(account.name, args.id, path)
+        context.print(f"queued {op.op_id}")
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 # -- sync, queue, sandbox -------------------------------------------------------------------------
 
 
 def handle_sync(args: argparse.Namespace, context: CliContext) -> int:
-    if args.account is not None:
-        context.account(args.account)
-    raise NotBuiltError("sync", SYNC_ENGINE)
+    accounts = (
+        [context.account(args.account)] if args.account is not None else context.accounts.load()
+    )
+    name = args.account
+
+    async def go() -> int:
+        async with context.runtime(accounts, start_engine=True) as rt:
+            for missing, reason in rt.unavailable.items():
+                context.warn(f"{missing}: {_one_line(reason)}")
+
+            async def settled() -> bool:
+                counts = await rt.service.counts(name)
+                return counts.pending + counts.in_flight == 0
+
+            await rt.engine.drain(name, timeout=args.timeout, settle=settled)
+            await rt.engine.stop()
+            counts = await rt.service.counts(name)
+            ops = await rt.service.queue(name)
+        for op in ops:
+            reason = f": {_one_line(op.last_error)}" if op.last_error else ""
+            context.warn(f"{op.account} {op.kind.value} {op.local_id} {op.state.value}{reason}")
+        if counts.total == 0:
+            context.print("everything is synced")
+            return EXIT_OK
+        context.print(
+            f"{counts.pending} pending, {counts.failed} failed, {counts.conflict} in conflict, "
+            f"{counts.needs_auth} need auth"
+        )
+        return EXIT_FAILED
+
+    return _run_async(go())
 
 
 def handle_queue(args: argparse.Namespace, context: CliContext) -> int:
-    raise NotBuiltError("queue", SYNC_ENGINE)
+    accounts = context.accounts.load()
+
+    async def go() -> int:
+        async with context.runtime(accounts) as rt:
+            ops = await rt.service.queue()
+        if args.json:
+            _dump(context, [_op_json(op) for op in ops])
+        elif not ops:
+            context.print("nothing queued")
+        else:
+            for op in ops:
+                reason = f"  {_one_line(op.last_error)}" if op.last_error else ""
+                context.print(
+                    f"{op.state.value:<10} {op.kind.value:<7} {op.account}\t"
+                    f"{op.remote_id or op.local_id}{reason}"
+                )
+        return EXIT_OK
+
+    return _run_async(go())
 
 
 def handle_sandbox(args: argparse.Namespace, context: CliContext) -> int:

@@ -235,36 +235,6 @@ def test_every_field_error_gets_its_own_line(capsys: pytest.CaptureFixture[str])
     assert lines[1] == "duration: Duration must be at most 7 days (604800 s)"
 
 
-def test_valid_calls_log_exits_3_naming_the_sync_engine(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert _add_env_account("A", "close", "CLOSE_KEY") == 0
-    capsys.readouterr()
-    assert run(["calls", "log", "--account", "A", "duration=90", "lead_id=lead_1"]) == 3
-    err = capsys.readouterr().err
-    assert err == ("calldesk: calls log needs the sync engine (Step 3), which is not built yet\n")
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["calls", "list", "--account", "A"],
-        ["calls", "show", "--account", "A", "acti_1"],
-        ["calls", "update", "--account", "A", "acti_1", "duration=30"],
-        ["calls", "delete", "--account", "A", "acti_1"],
-        ["sync", "--account", "A", "--timeout", "5"],
-        ["queue"],
-    ],
-)
-def test_engine_commands_exit_3_after_checking_what_they_can(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert _add_env_account("A", "close", "CLOSE_KEY") == 0
-    capsys.readouterr()
-    assert run(argv) == 3
-    assert "needs the sync engine (Step 3), which is not built yet" in capsys.readouterr().err
-
-
 def test_calls_attach_checks_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _add_env_account("A", "close", "CLOSE_KEY") == 0
     capsys.readouterr()

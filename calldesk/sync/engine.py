@@ -1,0 +1,466 @@
+"""The sync engine: one asyncio task per account drains that account's durable outbox.
+
+Guarantees, and how they are kept:
+
+- **Nothing is lost.** Every operation is already committed to the outbox before it reaches this
+  engine; an operation leaves the outbox only when the CRM has confirmed it.
+- **Nothing is sent twice.** An operation is marked in-flight (durably) before its request goes
+  out. A create that has been attempted before (a timeout, a dropped connection, a killed process)
+  is never resent blindly: the engine first asks the CRM for a matching record
+  (``CallAdapter.find_created``) and adopts it; it resends only when the record is certainly absent.
+  Updates and deletes are idempotent, so resending them is safe; a recording upload that meets
+  "already has a recording" after an unknown outcome counts as delivered.
+- **Order.** The store hands out only the head operation of each record, so one record's
+  operations go in order; independent records go in parallel up to the vendor's concurrency.
+- **Politeness.** Transient failures back off exponentially with jitter; a rate limit waits exactly
+  what the vendor said; the ``Pacer`` spaces requests from the rate-limit headers; an
+  authentication error pauses the account and is reported once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from calldesk.crm import (
+    AuthError,
+    CallAdapter,
+    CrmError,
+    MalformedResponse,
+    NotFound,
+    RateInfo,
+    RateLimited,
+    Rejected,
+    ServerError,
+    TransportError,
+    Unsupported,
+)
+from calldesk.domain import Account, Changes, Operation, OpKind, OpState, RemoteCall, utcnow
+from calldesk.sync.audit import AuditRecorder, current_operation
+from calldesk.sync.connectivity import Connectivity
+from calldesk.sync.events import ChangeBus
+from calldesk.sync.policy import BackoffPolicy, Pacer
+from calldesk.sync.ports import OutboxPort
+
+log = logging.getLogger("calldesk.sync")
+
+#: How often an offline account probes the network (seconds), at most.
+OFFLINE_PROBE_INTERVAL = 15.0
+#: The longest the drain loop sleeps before looking at the outbox again.
+IDLE_POLL = 30.0
+
+ProgressListener = Callable[[str, int, int], None]
+
+
+@dataclass
+class AccountStatus:
+    """What the window's status bar shows for one account."""
+
+    account: str
+    needs_auth: bool = False
+    auth_message: str = ""
+    rate_info: RateInfo | None = None
+    last_error: str = ""
+
+
+@dataclass
+class _Wake:
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    force: bool = False
+
+
+class AccountSyncer:
+    """Drains one account's outbox against its CRM adapter."""
+
+    def __init__(
+        self,
+        account: Account,
+        adapter: CallAdapter,
+        outbox: OutboxPort,
+        *,
+        concurrency: int,
+        connectivity: Connectivity,
+        bus: ChangeBus,
+        backoff: BackoffPolicy | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_progress: ProgressListener | None = None,
+        audit: AuditRecorder | None = None,
+    ) -> None:
+        self.account = account
+        self._audit = audit
+        self.adapter = adapter
+        self.outbox = outbox
+        self.concurrency = max(1, concurrency)
+        self.connectivity = connectivity
+        self.bus = bus
+        self.backoff = backoff or BackoffPolicy()
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.pacer = Pacer(clock)
+        self.status = AccountStatus(account.name)
+        self._on_progress = on_progress
+        self._wake = _Wake()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+
+    # -- control -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start draining in the background."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"calldesk-sync-{self.account.name}"
+            )
+
+    async def stop(self) -> None:
+        """Stop draining; in-flight requests are cancelled (their ops stay in-flight, recovered
+        on the next start exactly as after a crash)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for running in list(self._running.values()):
+            running.cancel()
+        for running in list(self._running.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        self._running.clear()
+
+    def wake(self, *, force: bool = False) -> None:
+        """Look at the outbox now; ``force`` also skips backoff waits (the rep's "sync now")."""
+        if force:
+            self._wake.force = True
+            if self.status.needs_auth:
+                # "Sync now" after fixing the key: try again.
+                self.status.needs_auth = False
+        self._wake.event.set()
+
+    def rate_observer(self, info: RateInfo) -> None:
+        """Adapter callback: remember the vendor's rate-limit headers for pacing."""
+        self.status.rate_info = info
+        self.pacer.note(info.limit, info.remaining, info.reset_after)
+
+    async def wait_idle(self) -> None:
+        """Return once nothing is running and nothing is ready to send right now."""
+        await self._idle.wait()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self._recover()
+        while True:
+            self._idle.clear()
+            force, self._wake.force = self._wake.force, False
+            self._wake.event.clear()
+            if self.status.needs_auth or not self.connectivity.online:
+                self._set_idle_if_quiet()
+                await self._sleep(
+                    OFFLINE_PROBE_INTERVAL if not self.status.needs_auth else IDLE_POLL
+                )
+                if not self.connectivity.online and not self.connectivity.forced_offline:
+                    # Probe: let one attempt through; its outcome flips the state.
+                    self.connectivity.report_success()
+                continue
+            wait = self.pacer.wait_time()
+            if wait > 0:
+                await self._sleep(wait)
+                continue
+            free = self.concurrency - len(self._running)
+            ops: list[Operation] = []
+            if free > 0:
+                horizon = utcnow() + timedelta(days=3650) if force else utcnow()
+                ops = await self.outbox.ready_ops(
+                    self.account.name, horizon, free, exclude=frozenset(self._running_locals())
+                )
+            for op in ops:
+                self._launch(op)
+            if not ops and not self._running:
+                self._set_idle_if_quiet()
+                await self._sleep(await self._until_next_attempt())
+            elif not ops or len(self._running) >= self.concurrency:
+                await self._sleep(IDLE_POLL)
+
+    def _running_locals(self) -> set[str]:
+        return {name.split("|", 1)[1] for name in self._running}
+
+    def _launch(self, op: Operation) -> None:
+        key = f"{op.op_id}|{op.local_id}"
+        task = asyncio.get_running_loop().create_task(self._process(op), name=f"op-{op.op_id}")
+        self._running[key] = task
+
+        def done(_t: asyncio.Task[None], key: str = key) -> None:
+            self._running.pop(key, None)
+            self._wake.event.set()
+
+        task.add_done_callback(done)
+
+    def _set_idle_if_quiet(self) -> None:
+        if not self._running:
+            self._idle.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.event.wait(), max(0.0, seconds))
+
+    async def _until_next_attempt(self) -> float:
+        at = await self.outbox.next_attempt_at(self.account.name)
+        if at is None:
+            return IDLE_POLL
+        return min(IDLE_POLL, max(0.0, (at - utcnow()).total_seconds()))
+
+    async def _recover(self) -> None:
+        """Ops left in-flight by a crash or a stop: their outcome is unknown."""
+        for op in await self.outbox.in_flight_ops(self.account.name):
+            await self.outbox.reschedule(op.op_id, utcnow(), "interrupted; outcome unknown")
+        self.bus.publish(Changes(outbox=True))
+
+    # -- one operation -----------------------------------------------------------------------
+
+    async def _process(self, op: Operation) -> None:
+        changes = Changes(outbox=True, calls=True, local_ids=frozenset({op.local_id}))
+        current_operation.set(op)
+        try:
+            await self._process_inner(op)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: never lose the op, keep it visible
+            log.exception("unexpected error while sending %s", op.op_id)
+            await self.outbox.mark_failed(op.op_id, OpState.FAILED, f"calldesk error: {exc!r}")
+        finally:
+            if self._audit is not None:
+                with contextlib.suppress(Exception):
+                    await self._audit.flush()
+            self.bus.publish(changes)
+
+    async def _process_inner(self, op: Operation) -> None:
+        uncertain = op.attempts > 0
+        op = await self.outbox.mark_in_flight(op.op_id)
+        self.pacer.started()
+        try:
+            remote = await self._send(op, uncertain=uncertain)
+        except TransportError as exc:
+            if not exc.maybe_delivered:
+                self.connectivity.report_failure()
+            await self._retry_later(op, exc)
+        except RateLimited as exc:
+            self.connectivity.report_success()
+            self.pacer.block_for(exc.retry_after)
+            await self.outbox.reschedule(
+                op.op_id, utcnow() + timedelta(seconds=exc.retry_after), _describe(exc)
+            )
+        except AuthError as exc:
+            self.connectivity.report_success()
+            await self.outbox.mark_failed(op.op_id, OpState.NEEDS_AUTH, _describe(exc))
+            if not self.status.needs_auth:
+                self.status.needs_auth = True
+                self.status.auth_message = _describe(exc)
+                log.warning("account %s needs auth: %s", self.account.name, _describe(exc))
+                self.bus.publish(Changes(accounts=True))
+        except NotFound as exc:
+            self.connectivity.report_success()
+            if op.kind in (OpKind.UPDATE, OpKind.DELETE, OpKind.UPLOAD):
+                await self.outbox.mark_failed(
+                    op.op_id, OpState.CONFLICT, f"deleted in the CRM ({_describe(exc)})"
+                )
+            else:
+                await self.outbox.mark_failed(op.op_id, OpState.FAILED, _describe(exc))
+        except (Rejected, Unsupported) as exc:
+            self.connectivity.report_success()
+            await self.outbox.mark_failed(op.op_id, OpState.FAILED, _describe(exc))
+        except (ServerError, MalformedResponse) as exc:
+            self.connectivity.report_success()
+            await self._retry_later(op, exc)
+        except CrmError as exc:
+            await self._retry_later(op, exc)
+        else:
+            self.connectivity.report_success()
+            await self.outbox.mark_sent(op.op_id, remote)
+            if op.kind is OpKind.UPLOAD and op.file_path:
+                # calldesk's own copy is no longer needed once the CRM has the recording.
+                with contextlib.suppress(OSError):
+                    Path(op.file_path).unlink()
+        finally:
+            self.pacer.finished()
+
+    async def _retry_later(self, op: Operation, exc: CrmError) -> None:
+        delay = self.backoff.delay(op.attempts, self.rng)
+        await self.outbox.reschedule(op.op_id, utcnow() + timedelta(seconds=delay), _describe(exc))
+
+    async def _send(self, op: Operation, *, uncertain: bool) -> RemoteCall | None:
+        adapter = self.adapter
+        if op.kind is OpKind.CREATE:
+            if uncertain:
+                matches = await adapter.find_created(op.payload)
+                if matches:
+                    if len(matches) > 1:
+                        log.warning(
+                            "%d CRM records match %s; adopting the first", len(matches), op.op_id
+                        )
+                    return matches[0]
+            return await adapter.create_call(op.payload)
+        remote_id = op.remote_id
+        if remote_id is None:
+            raise Unsupported(f"{op.kind} has no CRM id to act on yet")
+        if op.kind is OpKind.UPDATE:
+            return await adapter.update_call(remote_id, op.payload)
+        if op.kind is OpKind.DELETE:
+            try:
+                await adapter.delete_call(remote_id)
+            except NotFound as exc:
+                if uncertain:
+                    return None  # our earlier delete got through
+                raise exc
+            return None
+        if op.kind is OpKind.UPLOAD:
+            if not op.file_path:
+                raise Unsupported("the upload has no file")
+            try:
+                await adapter.upload_recording(
+                    remote_id, Path(op.file_path), progress=self._progress_for(op.op_id)
+                )
+            except Rejected as exc:
+                if uncertain and exc.status == 409:
+                    return None  # our earlier upload got through
+                raise
+            return None
+        raise Unsupported(f"unknown operation {op.kind}")
+
+    def _progress_for(self, op_id: str) -> Callable[[int, int], None] | None:
+        listener = self._on_progress
+        if listener is None:
+            return None
+
+        def progress(sent: int, total: int) -> None:
+            listener(op_id, sent, total)
+
+        return progress
+
+
+def _describe(exc: CrmError) -> str:
+    return str(exc) or type(exc).__name__
+
+
+AdapterFactory = Callable[[Account, Callable[[RateInfo], None]], Awaitable[CallAdapter]]
+
+
+class SyncEngine:
+    """Owns one ``AccountSyncer`` per account and the shared connectivity state."""
+
+    def __init__(
+        self,
+        outbox: OutboxPort,
+        bus: ChangeBus,
+        *,
+        connectivity: Connectivity | None = None,
+        seed: int | None = None,
+        backoff: BackoffPolicy | None = None,
+        on_progress: ProgressListener | None = None,
+        audit: AuditRecorder | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self._audit = audit
+        self.bus = bus
+        self.connectivity = connectivity or Connectivity()
+        self.connectivity.subscribe(self._connectivity_changed)
+        self._seed = seed
+        self._backoff = backoff
+        self._on_progress = on_progress
+        self._syncers: dict[str, AccountSyncer] = {}
+
+    @property
+    def syncers(self) -> Mapping[str, AccountSyncer]:
+        """The running syncers by account name."""
+        return self._syncers
+
+    def add_account(
+        self, account: Account, adapter: CallAdapter, *, concurrency: int
+    ) -> AccountSyncer:
+        """Create (but do not start) the syncer for ``account``."""
+        rng = random.Random(None if self._seed is None else f"{self._seed}:{account.name}")
+        syncer = AccountSyncer(
+            account,
+            adapter,
+            self.outbox,
+            concurrency=concurrency,
+            connectivity=self.connectivity,
+            bus=self.bus,
+            backoff=self._backoff,
+            rng=rng,
+            on_progress=self._on_progress,
+            audit=self._audit,
+        )
+        self._syncers[account.name] = syncer
+        return syncer
+
+    def start(self) -> None:
+        """Start every syncer."""
+        for syncer in self._syncers.values():
+            syncer.start()
+
+    async def stop(self) -> None:
+        """Stop every syncer (ops in flight stay recoverable)."""
+        await asyncio.gather(*(s.stop() for s in self._syncers.values()))
+
+    def wake(self, account: str | None = None, *, force: bool = False) -> None:
+        """Something was queued (or the rep asked to sync now): look at the outbox."""
+        for name, syncer in self._syncers.items():
+            if account is None or name == account:
+                syncer.wake(force=force)
+
+    def sync_now(self, account: str | None = None) -> None:
+        """The rep's "sync now": retry at once, skipping backoff waits."""
+        if not self.connectivity.forced_offline:
+            self.connectivity.report_success()
+        self.wake(account, force=True)
+
+    def _connectivity_changed(self, online: bool) -> None:
+        self.bus.publish(Changes(connectivity=True))
+        if online:
+            self.wake()
+
+    async def drain(
+        self, account: str | None = None, *, timeout: float, settle: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """Run until ``settle()`` says nothing is left to do, or ``timeout`` passes.
+
+        Returns True when settled. Used by ``calldesk sync`` and by tests.
+        """
+        self.sync_now(account)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await settle():
+                return True
+            waits = [
+                asyncio.ensure_future(s.wait_idle())
+                for n, s in self._syncers.items()
+                if account is None or n == account
+            ]
+            if not waits:
+                return await settle()
+            done, pending = await asyncio.wait(
+                waits, timeout=min(0.5, max(0.0, deadline - time.monotonic()))
+            )
+            for p in pending:
+                p.cancel()
+            for p in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await p
+            del done
+        return await settle()
+
+
+def next_attempt_in(at: datetime | None) -> float:
+    """Seconds from now until ``at`` (0 when due or unknown)."""
+    if at is None:
+        return 0.0
+    return max(0.0, (at - utcnow()).total_seconds())

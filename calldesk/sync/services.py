@@ -1,0 +1,487 @@
+"""The services the command line and the window use: save, list, search, refresh, lookups, queue.
+
+``CallService`` validates every save against the vendor schema, commits it to the outbox (durable
+before the call returns) and wakes the sync engine. All database work goes through the store's
+``DbWorker`` thread, so nothing here blocks an event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from calldesk.crm import CallAdapter, CrmError
+from calldesk.domain import (
+    Account,
+    AuditEntry,
+    CallRecord,
+    Changes,
+    FieldError,
+    JSONValue,
+    LookupItem,
+    Operation,
+    OpState,
+    RemoteCall,
+    Vendor,
+    WireFields,
+    utcnow,
+)
+from calldesk.schema import VendorSchema
+from calldesk.store.calls import CallQuery, CallSummary, ConflictVersion
+from calldesk.store.drafts import Draft
+from calldesk.store.local import LocalStore
+from calldesk.store.outbox import OutboxCounts
+from calldesk.store.records import CallRow
+from calldesk.store.worker import DbWorker
+from calldesk.sync.audit import AuditRecorder
+from calldesk.sync.engine import SyncEngine
+from calldesk.sync.events import ChangeBus
+from calldesk.sync.recordings import RecordingInfo, inspect_recording, keep_copy
+
+log = logging.getLogger("calldesk.sync")
+
+#: How many remote calls are written to the store per transaction during a refresh.
+REFRESH_BATCH = 200
+
+
+class ServiceError(Exception):
+    """A request the service refuses; the message is for the rep."""
+
+
+class ValidationFailed(ServiceError):
+    """The fields do not pass the vendor schema; ``errors`` lists every reason."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.field or 'form'}: {e.message}" for e in self.errors))
+
+
+class NotAllowed(ServiceError):
+    """The vendor (or the record's state) does not allow this change."""
+
+
+class UnknownRecord(ServiceError):
+    """No call with that id is known for the account."""
+
+
+class LabelCache:
+    """Lookup labels per account, ``(source, id) -> label``, for list rows (any thread reads)."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, dict[tuple[str, str], str]] = {}
+
+    def for_account(self, account: str) -> Mapping[tuple[str, str], str]:
+        return self._labels.get(account, {})
+
+    def replace(self, account: str, source: str, items: Sequence[LookupItem]) -> None:
+        current = {k: v for k, v in self._labels.get(account, {}).items() if k[0] != source}
+        current.update({(source, item.id): item.label for item in items})
+        self._labels[account] = current  # swapped whole: safe to read from the DB thread
+
+
+class RowBuilder:
+    """Computes a record's list columns and search text from its wire fields via its schema."""
+
+    def __init__(
+        self,
+        schemas: Mapping[Vendor, VendorSchema],
+        vendor_of: Callable[[str], Vendor | None],
+        labels: LabelCache,
+    ) -> None:
+        self._schemas = schemas
+        self._vendor_of = vendor_of
+        self._labels = labels
+
+    def __call__(self, account: str, fields: WireFields) -> tuple[CallRow, str]:
+        vendor = self._vendor_of(account)
+        if vendor is None:
+            return CallRow(), ""
+        row = self._schemas[vendor].list_row(fields, self._labels.for_account(account))
+        when = row.when.timestamp() if row.when is not None else None
+        call_row = CallRow(
+            when_ts=when,
+            who=row.who,
+            phone=row.phone,
+            direction=row.direction,
+            duration_s=row.duration_s,
+            outcome=row.outcome,
+            note_preview=row.note_preview,
+        )
+        search = " ".join(
+            part
+            for part in (row.who, row.phone, row.outcome, _note_text(fields), row.direction)
+            if part
+        )
+        return call_row, search
+
+
+def _note_text(fields: WireFields) -> str:
+    from calldesk.schema import html_to_text
+
+    parts: list[str] = []
+    for name in ("note_html", "note", "notes"):
+        value = fields.get(name)
+        if isinstance(value, str) and value:
+            parts.append(html_to_text(value) if "<" in value else value)
+            break
+    return " ".join(parts)
+
+
+def _replace_lookups(
+    store: LocalStore, account: str, source: str, items: Sequence[LookupItem]
+) -> int:
+    return store.lookups.replace(account, source, items)
+
+
+def _all_lookups(store: LocalStore, account: str, source: str) -> list[LookupItem]:
+    return store.lookups.search(account, source, "", limit=100_000)
+
+
+class StoreOutbox:
+    """The outbox as the sync engine needs it: async methods run on the DB worker thread."""
+
+    def __init__(self, worker: DbWorker) -> None:
+        self._worker = worker
+
+    async def ready_ops(
+        self, account: str, now: datetime, limit: int, *, exclude: frozenset[str] = frozenset()
+    ) -> list[Operation]:
+        ops = await self._worker.run(lambda s: s.outbox.ready_ops(account, now, limit))
+        return [op for op in ops if op.local_id not in exclude]
+
+    async def next_attempt_at(self, account: str) -> datetime | None:
+        def earliest(store: LocalStore) -> datetime | None:
+            ops = store.outbox.list_ops(states=(OpState.PENDING,), account=account)
+            times = [op.next_attempt_at or op.created_at for op in ops]
+            return min(times) if times else None
+
+        return await self._worker.run(earliest)
+
+    async def in_flight_ops(self, account: str) -> list[Operation]:
+        return await self._worker.run(lambda s: s.outbox.in_flight_ops(account))
+
+    async def mark_in_flight(self, op_id: str) -> Operation:
+        return await self._worker.run(lambda s: s.outbox.mark_in_flight(op_id))
+
+    async def mark_sent(self, op_id: str, remote: RemoteCall | None) -> None:
+        await self._worker.run(lambda s: s.outbox.mark_sent(op_id, remote))
+
+    async def reschedule(self, op_id: str, at: datetime, error: str) -> None:
+        await self._worker.run(lambda s: s.outbox.reschedule(op_id, at, error))
+
+    async def mark_failed(self, op_id: str, state: OpState, error: str) -> None:
+        await self._worker.run(lambda s: s.outbox.mark_failed(op_id, state, error))
+
+
+class CallService:
+    """Everything a rep does with calls, for any account, through one object."""
+
+    def __init__(
+        self,
+        *,
+        worker: DbWorker,
+        schemas: Mapping[Vendor, VendorSchema],
+        accounts: Callable[[], Mapping[str, Account]],
+        adapters: Mapping[str, CallAdapter],
+        bus: ChangeBus,
+        recordings_dir: Path,
+        labels: LabelCache,
+        engine: SyncEngine | None = None,
+        audit: AuditRecorder | None = None,
+    ) -> None:
+        self._worker = worker
+        self._audit = audit
+        self._schemas = schemas
+        self._accounts = accounts
+        self._adapters = adapters
+        self._bus = bus
+        self._recordings_dir = recordings_dir
+        self._labels = labels
+        self._engine = engine
+        self.rows = RowBuilder(schemas, self._vendor_of, labels)
+
+    # -- accounts and schemas ------------------------------------------------------------------
+
+    def accounts(self) -> Mapping[str, Account]:
+        """The configured accounts by name."""
+        return self._accounts()
+
+    def account(self, name: str) -> Account:
+        """The account called ``name``."""
+        try:
+            return self._accounts()[name]
+        except KeyError:
+            raise ServiceError(f"no account named {name!r}") from None
+
+    def schema_for(self, account: str) -> VendorSchema:
+        """The field schema of ``account``'s vendor."""
+        return self._schemas[self.account(account).vendor]
+
+    def _vendor_of(self, account: str) -> Vendor | None:
+        found = self._accounts().get(account)
+        return found.vendor if found else None
+
+    def _adapter(self, account: str) -> CallAdapter:
+        try:
+            return self._adapters[account]
+        except KeyError:
+            raise ServiceError(f"account {account!r} is not connected") from None
+
+    def _announce(self, changes: Changes, account: str | None = None) -> None:
+        if self._engine is not None and (changes.outbox or changes.calls):
+            self._engine.wake(account)
+        self._bus.publish(changes)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def list_calls(self, query: CallQuery) -> list[CallSummary]:
+        """One page of the call list."""
+        return await self._worker.run(lambda s: s.calls.list_calls(query))
+
+    async def count_calls(self, query: CallQuery) -> int:
+        """How many calls the query matches (ignoring its page)."""
+        return await self._worker.run(lambda s: s.calls.count_calls(query))
+
+    async def find(self, account: str, ident: str) -> CallRecord:
+        """The record with local id or CRM id ``ident`` in ``account``."""
+
+        def lookup(store: LocalStore) -> CallRecord | None:
+            record = store.calls.get(ident)
+            if record is not None and record.account == account:
+                return record
+            return store.calls.get_by_remote(account, ident)
+
+        record = await self._worker.run(lookup)
+        if record is None:
+            raise UnknownRecord(f"no call {ident!r} in account {account!r}")
+        return record
+
+    async def history(self, local_id: str) -> list[AuditEntry]:
+        """What was sent for this record and what the CRM answered, newest first."""
+        return await self._worker.run(lambda s: s.audit.for_record(local_id))
+
+    async def conflict(self, local_id: str) -> ConflictVersion | None:
+        """Both versions of a record in conflict, or None."""
+        return await self._worker.run(lambda s: s.calls.conflict(local_id))
+
+    # -- saving --------------------------------------------------------------------------------
+
+    async def log_call(self, account: str, values: Mapping[str, object]) -> CallRecord:
+        """Validate and queue a new call; durable when this returns."""
+        schema = self.schema_for(account)
+        errors = schema.validate(values, op="create")
+        if errors:
+            raise ValidationFailed(errors)
+        wire = schema.to_wire(values)
+        row, text = self.rows(account, wire)
+        op = await self._worker.run(lambda s: s.outbox.save_new(account, wire, row, text))
+        self._announce(
+            Changes(calls=True, outbox=True, local_ids=frozenset({op.local_id})), account
+        )
+        return await self.find(account, op.local_id)
+
+    async def update_call(
+        self, account: str, ident: str, values: Mapping[str, object]
+    ) -> CallRecord:
+        """Validate and queue changes to an existing call (merged with what is still queued)."""
+        schema = self.schema_for(account)
+        record = await self.find(account, ident)
+        if record.deleted:
+            raise NotAllowed("this call is deleted")
+        if schema.capabilities.update is None and record.remote_id is not None:
+            raise NotAllowed(
+                f"{schema.label} does not allow changes to a call once it is logged; "
+                "delete it and log it again"
+            )
+        errors = schema.validate(
+            values, op="create" if record.remote_id is None else "update", current=record.fields
+        )
+        if errors:
+            raise ValidationFailed(errors)
+        wire = schema.to_wire(values)
+        changed = set(wire)
+        # Fields the precedence rules dropped (e.g. Close note when note_html is set) are cleared.
+        changed |= {name for name in values if name not in wire}
+        new_fields: dict[str, JSONValue] = {**record.fields, **wire}
+        for name in changed - set(wire):
+            new_fields.pop(name, None)
+        row, text = self.rows(account, new_fields)
+        await self._worker.run(
+            lambda s: s.outbox.save_edit(
+                account, record.local_id, new_fields, changed, row=row, search_text=text
+            )
+        )
+        self._announce(
+            Changes(calls=True, outbox=True, local_ids=frozenset({record.local_id})), account
+        )
+        return await self.find(account, record.local_id)
+
+    async def delete_call(self, account: str, ident: str) -> Operation | None:
+        """Delete a call (queued); None when nothing needs sending (it was never created)."""
+        schema = self.schema_for(account)
+        record = await self.find(account, ident)
+        if record.remote_id is not None and not schema.capabilities.delete:
+            raise NotAllowed(f"{schema.label} does not allow deleting calls through its API")
+        op = await self._worker.run(lambda s: s.outbox.save_delete(account, record.local_id))
+        self._announce(
+            Changes(calls=True, outbox=True, local_ids=frozenset({record.local_id})), account
+        )
+        return op
+
+    def check_recording(self, account: str, path: Path) -> RecordingInfo:
+        """Whether ``path`` can be attached to a call of ``account``; raises with the reason."""
+        schema = self.schema_for(account)
+        caps = schema.capabilities
+        if caps.recording != "upload":
+            if caps.recording == "url":
+                raise NotAllowed(
+                    f"{schema.label} takes a link to the recording, not a file: "
+                    f"put an https:// link in {caps.recording_field or 'the recording URL'}"
+                )
+            raise NotAllowed(f"{schema.label} does not accept call recordings")
+        return inspect_recording(path)
+
+    async def attach_recording(self, account: str, ident: str, path: Path) -> Operation:
+        """Queue the upload of a recording; calldesk uploads its own copy of the file."""
+        info = self.check_recording(account, path)
+        record = await self.find(account, ident)
+        if record.deleted:
+            raise NotAllowed("this call is deleted")
+        copy = keep_copy(info, self._recordings_dir)
+        try:
+            op = await self._worker.run(
+                lambda s: s.outbox.save_upload(account, record.local_id, str(copy))
+            )
+        except BaseException:
+            copy.unlink(missing_ok=True)
+            raise
+        self._announce(
+            Changes(calls=True, outbox=True, local_ids=frozenset({record.local_id})), account
+        )
+        return op
+
+    # -- drafts --------------------------------------------------------------------------------
+
+    async def save_draft(
+        self, draft_id: str, account: str, form: Mapping[str, str], local_id: str | None = None
+    ) -> None:
+        """Keep the form's text exactly as typed (a crash loses nothing)."""
+        await self._worker.run(lambda s: s.drafts.save(draft_id, account, dict(form), local_id))
+
+    async def drafts(self, account: str | None = None) -> list[Draft]:
+        """Unsaved drafts, newest first."""
+        return await self._worker.run(lambda s: s.drafts.list(account))
+
+    async def drop_draft(self, draft_id: str) -> None:
+        """Forget a draft (saved or abandoned)."""
+        await self._worker.run(lambda s: s.drafts.delete(draft_id))
+
+    # -- the queue -----------------------------------------------------------------------------
+
+    async def queue(self, account: str | None = None) -> list[Operation]:
+        """Every unsent operation, oldest first."""
+        return await self._worker.run(lambda s: s.outbox.list_ops(account=account))
+
+    async def counts(self, account: str | None = None) -> OutboxCounts:
+        """Pending / in-flight / failed / conflict / needs-auth counts."""
+        return await self._worker.run(lambda s: s.outbox.counts(account))
+
+    async def retry(self, op_id: str) -> Operation:
+        """Send a failed operation again."""
+        op = await self._worker.run(lambda s: s.outbox.retry(op_id))
+        self._announce(
+            Changes(outbox=True, calls=True, local_ids=frozenset({op.local_id})), op.account
+        )
+        return op
+
+    async def resume_account(self, account: str) -> int:
+        """After a key was fixed: set the account's needs-auth operations pending again."""
+        n = await self._worker.run(lambda s: s.outbox.resume_needs_auth(account))
+        if self._engine is not None:
+            self._engine.sync_now(account)
+        self._bus.publish(Changes(outbox=True, calls=True, accounts=True))
+        return n
+
+    async def discard(self, op_id: str) -> None:
+        """Drop an unsent operation and undo its local effect."""
+        await self._worker.run(lambda s: s.outbox.discard(op_id))
+        self._bus.publish(Changes(outbox=True, calls=True))
+
+    # -- talking to the CRM --------------------------------------------------------------------
+
+    async def refresh(self, account: str, *, since: datetime | None = None) -> int:
+        """Fetch the account's calls from its CRM into the local cache; returns how many."""
+        adapter = self._adapter(account)
+        fetched = utcnow()
+        batch: list[tuple[RemoteCall, CallRow, str]] = []
+        total = 0
+        async for remote in adapter.list_calls(since=since):
+            row, text = self.rows(account, remote.fields)
+            batch.append((remote, row, text))
+            if len(batch) >= REFRESH_BATCH:
+                total += await self._store_batch(account, batch, fetched)
+                batch = []
+        if batch:
+            total += await self._store_batch(account, batch, fetched)
+        await self._flush_audit()
+        self._bus.publish(Changes(calls=True))
+        return total
+
+    async def _store_batch(
+        self, account: str, batch: list[tuple[RemoteCall, CallRow, str]], fetched: datetime
+    ) -> int:
+        items = list(batch)
+        await self._worker.run(lambda s: s.calls.upsert_remote_many(account, items, fetched))
+        return len(items)
+
+    async def refresh_lookups(self, account: str) -> dict[str, int]:
+        """Fetch every lookup source of the account's schema into the offline cache."""
+        schema = self.schema_for(account)
+        adapter = self._adapter(account)
+        counts: dict[str, int] = {}
+        for source in schema.lookups:
+            try:
+                items = await adapter.lookup(source)
+            except CrmError as exc:
+                log.info("lookup %s/%s not refreshed: %s", account, source, exc)
+                continue
+            await self._worker.run(_replace_lookups, account, source, items)
+            self._labels.replace(account, source, items)
+            counts[source] = len(items)
+        await self._flush_audit()
+        self._bus.publish(Changes(lookups=True))
+        return counts
+
+    async def load_labels(self) -> None:
+        """Fill the label cache from the stored lookups (at start-up, before the list shows)."""
+        for name, account in self._accounts().items():
+            schema = self._schemas[account.vendor]
+            for source in schema.lookups:
+                items = await self._worker.run(_all_lookups, name, source)
+                self._labels.replace(name, source, items)
+
+    async def lookup(self, account: str, source: str, query: str = "") -> list[LookupItem]:
+        """Choices for a picker from the offline cache (fetched once when the cache is empty)."""
+        items = await self._worker.run(lambda s: s.lookups.search(account, source, query))
+        if items or query:
+            return items
+        fetched_at = await self._worker.run(lambda s: s.lookups.fetched_at(account, source))
+        if fetched_at is not None and utcnow() - fetched_at < timedelta(hours=1):
+            return items
+        with contextlib.suppress(CrmError, ServiceError):
+            fresh = await self._adapter(account).lookup(source)
+            await self._worker.run(lambda s: s.lookups.replace(account, source, fresh))
+            self._labels.replace(account, source, fresh)
+            return fresh
+        return items
+
+    async def _flush_audit(self) -> None:
+        if self._audit is not None:
+            await self._audit.flush()
+
+    async def test_connection(self, account: str) -> str:
+        """Ask the CRM who the key belongs to (raises ``CrmError`` with the reason)."""
+        return await self._adapter(account).check_auth()
