@@ -11,6 +11,7 @@ spell ``no_answer`` as ``no-answer``; we normalise to the input spelling.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,6 +62,9 @@ ARRAY_PARAMS = frozenset({"user_id"})
 TIME_FIELDS = ("start_time", "end_time")
 #: Search results use other spellings than the input enum for these statuses.
 STATUS_SPELLINGS = {"no-answer": "no_answer", "in_progress": "in-progress"}
+
+#: Apollo ids are 24 hex characters; facets also hold pseudo values like "active" and "other".
+APOLLO_ID = re.compile(r"[0-9a-f]{24}")
 
 IDENTITY: dict[str, Comparator] = {
     "start_time": SAME_TIME,
@@ -245,9 +249,11 @@ class ApolloAdapter:
     async def check_auth(self) -> str:
         """Check the key is a master key (a tiny call search) and say whose it is."""
         await self._search_once([("per_page", "1")])
-        body = expect_object(
-            await self._http.get_json(self._http.url("/api/v1/users/api_profile")), "api_profile"
-        )
+        try:
+            profile = await self._http.get_json(self._http.url("/api/v1/users/api_profile"))
+        except NotFound:
+            return "Apollo master key (its owner's profile is not available)"
+        body = expect_object(profile, "api_profile")
         name, email = _person_name(body), _text(body, "email")
         who = f"{name} <{email}>" if name and email else (name or email or "an unnamed user")
         return f"Apollo master key of {who}"
@@ -349,7 +355,7 @@ def _facet_outcomes(body: JSONObject) -> list[LookupItem]:
     items = []
     for facet in expect_objects(facets, "phone_call_stats_facets"):
         value = opt_str(facet.get("value"))
-        if value:
+        if value and APOLLO_ID.fullmatch(value):  # skips "active" / "other" pseudo-facets
             items.append(LookupItem("outcomes", value, _text(facet, "display_name") or value))
     return items
 

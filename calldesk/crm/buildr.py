@@ -52,7 +52,7 @@ from calldesk.crm._parse import (
     parse_time,
 )
 from calldesk.crm.adapter import AdapterContext, ProgressCallback
-from calldesk.crm.errors import AuthError, CrmError, MalformedResponse, Unsupported
+from calldesk.crm.errors import AuthError, CrmError, MalformedResponse, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
 API = "/api/2023-01"
@@ -96,6 +96,20 @@ class BuildrPolicy(VendorPolicy):
             else header_int(headers, "x-ratelimit-remaining"),
             reset_after=limited_for,
         )
+
+    def special_error(self, facts: ErrorFacts) -> CrmError | None:
+        """A 422 ``{"errors": {field: [messages]}}`` (shape inferred) becomes field errors."""
+        errors = facts.body.get("errors") if isinstance(facts.body, dict) else None
+        if facts.status not in (400, 422) or not isinstance(errors, dict):
+            return None
+        fields = {
+            str(name): "; ".join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))
+            for name, msgs in errors.items()
+        }
+        detail = "; ".join(f"{name} {message}" for name, message in fields.items())
+        ctx = facts.context()
+        ctx["vendor_message"] = detail or facts.message
+        return Rejected(f"Buildr refused the call: {detail}", field_errors=fields, **ctx)
 
     def retry_after(self, facts: ErrorFacts) -> float | None:
         for name in ("x-rate-limited-for", "retry-after"):
