@@ -6,7 +6,8 @@ The hierarchy (every adapter failure is one of these; nothing else escapes an ad
     * ``TransportError`` — network failure or timeout; retryable. ``.maybe_delivered`` is False
       only when the request certainly never reached the server (connect error, connect or pool
       timeout); True when it may have been processed (read timeout, connection dropped after
-      sending), so a create must be recovered with ``find_created`` before any resend.
+      sending or in the middle of the answer), so a create must be recovered with
+      ``find_created`` before any resend.
     * ``RateLimited`` — 429 (or a vendor's equivalent); wait ``.retry_after`` seconds.
     * ``AuthError`` — 401/403: bad, expired or insufficient key (Apollo non-master key, Pipedrive's
       HTML 403 page); retrying will not help until the user fixes the key.
@@ -15,7 +16,8 @@ The hierarchy (every adapter failure is one of these; nothing else escapes an ad
       names to messages where the vendor says which field (Close).
     * ``ServerError`` — 5xx; retryable with backoff.
     * ``MalformedResponse`` — the answer is unusable: not JSON, truncated or the wrong shape,
-      including a successful status whose body cannot be read (the request *was* processed).
+      including a successful status whose body cannot be read (``.status`` 2xx: the request
+      *was* processed, so recover a create with ``find_created``).
     * ``Unsupported`` — the vendor has no such operation (e.g. Pipedrive has no call update).
 
 Messages never contain a secret: adapters build them from the status, the path (without query
