@@ -38,7 +38,7 @@ CALL_KEYS = (
     "transcription_too_long", "twilio_recording_sid", "need_recording_upload", "logged", "note",
     "status", "outreach_task_id", "salesforce_id", "hubspot_id", "conference_id", "opportunity_id",
     "voicemail_dropped", "parallel_dial_item_id", "transcribed", "transcribing",
-    "transcription_progress", "note_text", "duration",
+    "transcription_progress", "note_text", "duration", "conversation_id",
 )  # fmt: skip
 
 

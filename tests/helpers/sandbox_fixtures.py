@@ -30,7 +30,7 @@ def sandbox_config(tmp_path: Path) -> SandboxConfig:
 
 @pytest.fixture
 def sandbox_server(sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
-    """A running sandbox on a free 127.0.0.1 port (``.url``, ``.base_url(vendor)``, ``.sandbox``)."""
+    """A running sandbox on a free 127.0.0.1 port: ``.url``, ``.base_url(v)``, ``.sandbox``."""
     with SandboxServer(sandbox_config) as server:
         yield server
 
@@ -47,7 +47,7 @@ def _load(path: Path) -> dict[str, Any]:
         return loaded
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open() as handle:
-        data: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
+        data: dict[str, Any] = yaml.load(handle, Loader=loader)
     return data
 
 

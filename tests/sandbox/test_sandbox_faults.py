@@ -23,11 +23,11 @@ PD_CREATE = {
 def test_down_drops_the_connection_without_a_response(sandbox_server: SandboxServer) -> None:
     sandbox_server.sandbox.faults.set(Vendor.CLOSE, down=True)
     before = sandbox_server.sandbox.apis[Vendor.CLOSE].call_count()
-    with httpx.Client(base_url=sandbox_server.base_url(Vendor.CLOSE), auth=CLOSE_AUTH) as c:
-        with pytest.raises(httpx.TransportError):
-            c.post("/api/v1/activity/call/", json={"note": "x"})
-        # other vendors are unaffected
+    base = sandbox_server.base_url(Vendor.CLOSE)
+    with httpx.Client(base_url=base, auth=CLOSE_AUTH) as c, pytest.raises(httpx.TransportError):
+        c.post("/api/v1/activity/call/", json={"note": "x"})
     assert sandbox_server.sandbox.apis[Vendor.CLOSE].call_count() == before
+    # other vendors are unaffected
     with httpx.Client(base_url=sandbox_server.base_url(Vendor.PIPEDRIVE), headers=PD) as c:
         assert c.get("/api/v1/callLogs").status_code == 200
 
@@ -38,9 +38,9 @@ def test_commit_then_drop_applies_the_write_but_breaks_the_response(
     sandbox_server.sandbox.faults.set(Vendor.PIPEDRIVE, commit_then_drop=1.0)
     api = sandbox_server.sandbox.apis[Vendor.PIPEDRIVE]
     before = api.call_count()
-    with httpx.Client(base_url=sandbox_server.base_url(Vendor.PIPEDRIVE), headers=PD) as c:
-        with pytest.raises(httpx.RemoteProtocolError):
-            c.post("/api/v1/callLogs", json=PD_CREATE)
+    base = sandbox_server.base_url(Vendor.PIPEDRIVE)
+    with httpx.Client(base_url=base, headers=PD) as c, pytest.raises(httpx.RemoteProtocolError):
+        c.post("/api/v1/callLogs", json=PD_CREATE)
     assert api.call_count() == before + 1
     assert sandbox_server.sandbox.counters[Vendor.PIPEDRIVE].dropped == 1
 
