@@ -7,6 +7,7 @@ imports Qt, so ``calldesk sync`` starts without loading it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,9 +25,15 @@ from calldesk.store.worker import DbWorker
 from calldesk.sync.audit import AuditRecorder
 from calldesk.sync.engine import ProgressListener, SyncEngine
 from calldesk.sync.events import ChangeBus
+from calldesk.sync.policy import BackoffPolicy
 from calldesk.sync.services import CallService, LabelCache, StoreOutbox
 
 log = logging.getLogger("calldesk")
+
+#: Environment variables that shrink the retry backoff (seconds), for tests that drive
+#: ``calldesk sync`` in a child process (e.g. the crash test); unset means the normal policy.
+BACKOFF_BASE_ENV = "CALLDESK_BACKOFF_BASE"
+BACKOFF_CAP_ENV = "CALLDESK_BACKOFF_CAP"
 
 #: Timeouts for every CRM request: connecting is quick or hopeless; uploads may write for long.
 HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=120.0, pool=30.0)
@@ -77,11 +84,12 @@ async def open_runtime(
     start_engine: bool = True,
     on_progress: ProgressListener | None = None,
     redact: Callable[[str], None] | None = None,
+    backoff: BackoffPolicy | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, connect every account and (optionally) start syncing.
 
     An account whose key cannot be read still works offline (its saves queue up); it is listed
-    in ``Runtime.unavailable`` with the reason.
+    in ``Runtime.unavailable`` with the reason. ``backoff`` defaults to ``backoff_from_env()``.
     """
     paths.ensure()
     schemas = load_all_schemas()
@@ -98,7 +106,12 @@ async def open_runtime(
         stack.push_async_callback(worker.aclose)
         audit = AuditRecorder(worker)
         engine = SyncEngine(
-            StoreOutbox(worker), bus, seed=seed, on_progress=on_progress, audit=audit
+            StoreOutbox(worker),
+            bus,
+            seed=seed,
+            backoff=backoff or backoff_from_env(),
+            on_progress=on_progress,
+            audit=audit,
         )
         adapters: dict[str, CallAdapter] = {}
         unavailable: dict[str, str] = {}
@@ -157,3 +170,22 @@ async def open_runtime(
             engine.start()
         stack.push_async_callback(engine.stop)
         yield runtime
+
+
+def backoff_from_env(environ: Mapping[str, str] | None = None) -> BackoffPolicy | None:
+    """The policy set by ``CALLDESK_BACKOFF_BASE`` (and optionally ``CALLDESK_BACKOFF_CAP``).
+
+    None (the engine's default policy) when unset or not a positive number.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        base = float(env.get(BACKOFF_BASE_ENV, ""))
+    except ValueError:
+        return None
+    if not base > 0:
+        return None
+    try:
+        cap = float(env.get(BACKOFF_CAP_ENV, "")) or base * 4
+    except ValueError:
+        cap = base * 4
+    return BackoffPolicy(base=base, cap=max(base, cap))
