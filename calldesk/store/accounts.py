@@ -69,7 +69,7 @@ class VendorUrlRule:
     host_suffix: str | None = None
 
 
-# Data, not code paths: each vendor's URL facts (see /work/shared/vendors/*.md).
+# Data, not code paths: each vendor's URL facts (see the vendor notes in shared/vendors/).
 VENDOR_URL_RULES: Mapping[Vendor, VendorUrlRule] = {
     Vendor.APOLLO: VendorUrlRule(default="https://api.apollo.io", form="https://api.apollo.io"),
     Vendor.CLOSE: VendorUrlRule(default="https://api.close.com", form="https://api.close.com"),

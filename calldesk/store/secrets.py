@@ -61,7 +61,7 @@ class KeyShape:
 
 _TOKEN = KeyShape(re.compile(r"\S+\Z"), "one word without spaces")
 
-# Data, not code paths: the key shape of each vendor (see /work/shared/vendors/*.md).
+# Data, not code paths: the key shape of each vendor (see the vendor notes in shared/vendors/).
 KEY_SHAPES: Mapping[Vendor, KeyShape] = {
     Vendor.APOLLO: _TOKEN,
     Vendor.CLOSE: _TOKEN,

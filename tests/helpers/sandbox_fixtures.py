@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,24 @@ import yaml
 from calldesk.domain.model import Vendor
 from calldesk.sandbox import SANDBOX_KEYS, SandboxConfig, SandboxServer
 
-VENDOR_DOCS = Path("/work/shared/vendors")
+
+def _vendor_docs() -> Path:
+    """The vendors' reference files: ``$CALLDESK_VENDOR_DOCS``, else ``shared/vendors`` beside the
+    checkout (where CI puts it), else the development machine's ``/work/shared/vendors``."""
+    override = os.environ.get("CALLDESK_VENDOR_DOCS")
+    candidates = [Path(override)] if override else []
+    candidates += [
+        Path(__file__).resolve().parents[3] / "shared" / "vendors",
+        Path("/work/shared/vendors"),
+    ]
+    for candidate in candidates:
+        if (candidate / "openapi").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "the vendors' OpenAPI files were not found; set CALLDESK_VENDOR_DOCS to shared/vendors"
+    )
+
+
 OPENAPI_FILES = {
     "apollo": "apollo-rest-api-openapi.json",
     "close": "close-openapi.yml",
@@ -54,4 +72,5 @@ def _load(path: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def vendor_openapi() -> dict[str, dict[str, Any]]:
     """The vendors' OpenAPI documents, parsed once per session (keys as in ``OPENAPI_FILES``)."""
-    return {name: _load(VENDOR_DOCS / "openapi" / file) for name, file in OPENAPI_FILES.items()}
+    docs = _vendor_docs()
+    return {name: _load(docs / "openapi" / file) for name, file in OPENAPI_FILES.items()}
