@@ -299,6 +299,16 @@ class CallService:
         errors = schema.validate(
             values, op="create" if record.remote_id is None else "update", current=record.fields
         )
+        if record.remote_id is None:
+            # An edit to a call not yet created merges into its queued create: fields the create
+            # already carries are not missing.
+            errors = [
+                e
+                for e in errors
+                if not (
+                    e.field and e.field not in values and record.fields.get(e.field) is not None
+                )
+            ]
         if errors:
             raise ValidationFailed(errors)
         wire = schema.to_wire(values)
