@@ -21,44 +21,39 @@ def p99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100)[98]
 
 
-def bench_baseline(path: Path, n: int) -> list[float]:
-    conn = sqlite3.connect(path, isolation_level=None)
+def bench(tmp: Path, n: int) -> tuple[list[float], list[float]]:
+    """Time a bare insert+commit and a calldesk save alternately, so both see the same load."""
+    conn = sqlite3.connect(tmp / "bare.sqlite3", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
-    samples = []
+    store = LocalStore.open(tmp / "calldesk.sqlite3")
+    bare: list[float] = []
+    saves: list[float] = []
     try:
         for i in range(n):
             started = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO t (body) VALUES (?)", (f'{{"who": "Caller {i}"}}',))
             conn.execute("COMMIT")
-            samples.append((time.perf_counter() - started) * 1000)
-    finally:
-        conn.close()
-    return samples
+            bare.append((time.perf_counter() - started) * 1000)
 
-
-def bench_store(path: Path, n: int) -> list[float]:
-    store = LocalStore.open(path)
-    samples = []
-    try:
-        for i in range(n):
             fields = {"who": f"Caller {i}", "note": "discussed pricing", "duration": 60 + i}
             row = CallRow(when_ts=1.7e9 + i, who=f"Caller {i}", note_preview="discussed pricing")
             started = time.perf_counter()
             store.outbox.save_new("acc", fields, row, f"Caller {i} discussed pricing")
-            samples.append((time.perf_counter() - started) * 1000)
+            saves.append((time.perf_counter() - started) * 1000)
     finally:
+        conn.close()
         store.close()
-    return samples
+    return bare, saves
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     with tempfile.TemporaryDirectory() as tmp:
-        baseline = p99(bench_baseline(Path(tmp) / "bare.sqlite3", n))
-        value = p99(bench_store(Path(tmp) / "calldesk.sqlite3", n))
+        bare, saves = bench(Path(tmp), n)
+    baseline, value = p99(bare), p99(saves)
     ratio = value / baseline if baseline else float("inf")
     print(f"n={n} save p99 {value:.3f} ms, bare insert+commit p99 {baseline:.3f} ms")
     print(
