@@ -4,7 +4,9 @@ It sits outside the layer contract. Qt is imported only inside the functions tha
 (``version_text``, ``run_window``) so that the command line starts without loading Qt.
 
 * ``version_text()`` — what ``calldesk --version`` prints.
-* ``run_window(demo=...)`` — opens the window (not built yet: exits 3 naming what is missing).
+* ``run_window(demo=...)`` — opens the window; ``demo`` runs the sandbox CRMs in-process with
+  fresh data in a temporary directory (``demo_backend``).
+* ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``).
 * ``cli_context(streams)`` — the ``CliContext`` every command handler receives.
 * ``open_runtime(...)`` — the running engine: store worker, one httpx client and adapter per
   account, the sync engine and the ``CallService``; the CLI and the window both use it.
@@ -12,21 +14,25 @@ It sits outside the layer contract. Qt is imported only inside the functions tha
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from calldesk import __version__
 from calldesk.cli import CliContext, Streams
-from calldesk.domain.model import Vendor
+from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.logsetup import configure_logging
-from calldesk.runtime import open_runtime
+from calldesk.runtime import Runtime, SecretFor, TransportFor, open_runtime
 from calldesk.schema import VendorSchema, load_schema
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import Secrets
 
-EXIT_NOT_BUILT = 3
+if TYPE_CHECKING:
+    from calldesk.ui.ports import Backend
 
 
 def version_text() -> str:
@@ -44,10 +50,94 @@ def version_text() -> str:
 
 
 def run_window(*, demo: bool) -> int:
-    """Open the main window (against the sandbox CRMs when ``demo``); return the exit code."""
-    what = "calldesk --demo" if demo else "the window"
-    sys.stderr.write(f"calldesk: {what} needs the user interface (calldesk.ui), not built yet\n")
-    return EXIT_NOT_BUILT
+    """Open the main window (against the in-process sandbox CRMs when ``demo``); exit code."""
+    from calldesk.ui.qtapp import run
+
+    if demo:
+        home = Path(tempfile.mkdtemp(prefix="calldesk-demo-"))
+        paths = Paths.under(home).ensure()
+        try:
+            return run(lambda: demo_backend(paths), paths.config_dir / "window.ini")
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    paths = Paths.from_env().ensure()
+    logs = configure_logging(paths)
+    try:
+        secrets = Secrets(on_secret=logs.redactor.register)
+        accounts = AccountsConfig.for_paths(paths).load()
+        return run(
+            lambda: open_backend(paths, accounts, secrets.for_account),
+            paths.config_dir / "window.ini",
+        )
+    finally:
+        logs.close()
+
+
+def demo_accounts() -> list[Account]:
+    """One sandbox account per vendor (their keys never leave the process)."""
+    return [
+        Account(
+            name=vendor.value,
+            vendor=vendor,
+            base_url=f"http://sandbox.calldesk.invalid/{vendor.value}",
+            key=KeySource("env", f"CALLDESK_DEMO_{vendor.name}"),
+        )
+        for vendor in Vendor
+    ]
+
+
+def backend_of(runtime: Runtime, *, demo: bool = False) -> Backend:
+    """What the window talks to, from the running engine."""
+    from calldesk.store.calls import CallQuery
+    from calldesk.sync.services import ServiceError, ValidationFailed
+    from calldesk.ui.ports import Backend
+
+    return Backend(
+        service=runtime.service,
+        engine=runtime.engine,
+        bus=runtime.bus,
+        base_query=CallQuery(),
+        validation_error=ValidationFailed,
+        service_error=ServiceError,
+        unavailable=dict(runtime.unavailable),
+        demo=demo,
+    )
+
+
+@asynccontextmanager
+async def open_backend(
+    paths: Paths,
+    accounts: Sequence[Account],
+    secret_for: SecretFor,
+    *,
+    transport_for: TransportFor | None = None,
+    demo: bool = False,
+) -> AsyncIterator[Backend]:
+    """Open the runtime and hand the window its backend; closes everything on exit."""
+    async with open_runtime(paths, accounts, secret_for, transport_for=transport_for) as runtime:
+        yield backend_of(runtime, demo=demo)
+
+
+@asynccontextmanager
+async def demo_backend(paths: Paths) -> AsyncIterator[Backend]:
+    """The demo: every vendor's sandbox CRM in-process (``httpx.ASGITransport``), fresh data."""
+    import httpx
+
+    from calldesk.sandbox import SANDBOX_KEYS, create_app
+
+    sandbox = create_app()
+
+    def transport_for(_account: Account) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=sandbox)
+
+    async with open_backend(
+        paths,
+        demo_accounts(),
+        lambda account: SANDBOX_KEYS[account.vendor],
+        transport_for=transport_for,
+        demo=True,
+    ) as backend:
+        yield backend
 
 
 def _load_schema(vendor: Vendor) -> VendorSchema:

@@ -1,0 +1,272 @@
+"""The call list: a lazily paged ``QAbstractTableModel`` over ``CallService.list_calls``.
+
+Rows arrive a page at a time (``canFetchMore``/``fetchMore`` ask the service for the next page
+on the running asyncio loop); sorting and filters re-query the service. Every row is a plain
+summary object: no per-row widgets, no item objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from calldesk.domain import SyncState
+from calldesk.ui.form.base import Spawner, spawn_on_running_loop
+from calldesk.ui.ports import CallServicePort, Summary
+
+PAGE_SIZE = 200
+
+#: (column title, sort key of ``CallQuery``)
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("", "state"),
+    ("When", "when"),
+    ("Contact / phone", "who"),
+    ("Direction", "direction"),
+    ("Duration", "duration"),
+    ("Outcome", "outcome"),
+    ("Note", "note"),
+    ("Account", "account"),
+)
+STATE_COLUMN = 0
+
+#: The mark, its tooltip and its colour on light / dark backgrounds.
+STATE_MARKS: dict[SyncState, tuple[str, str, str, str]] = {
+    SyncState.SYNCED: ("✓", "Synced: the CRM has this version", "#1b7f3b", "#7ddc92"),
+    SyncState.PENDING: ("◷", "Pending: saved here, waiting to be sent", "#8a5a00", "#ffcc66"),
+    SyncState.IN_FLIGHT: ("◷", "Sending to the CRM now", "#8a5a00", "#ffcc66"),
+    SyncState.FAILED: ("!", "Failed: the CRM refused it (open the queue)", "#b3261e", "#ff8a80"),
+    SyncState.CONFLICT: ("⇄", "Conflict: changed in the CRM meanwhile", "#6a3fb5", "#c7a6ff"),
+    SyncState.NEEDS_AUTH: ("!", "Waiting for a valid API key", "#b3261e", "#ff8a80"),
+}
+
+
+def _tr(text: str) -> str:
+    return QApplication.translate("CallListModel", text)
+
+
+def format_when(ts: float | None, now: datetime | None = None) -> str:
+    """Local time: ``10:42`` today, ``Yesterday 10:42``, else ``21 Nov 10:42``."""
+    if ts is None:
+        return "—"
+    moment = datetime.fromtimestamp(ts)
+    today = (now or datetime.now()).date()
+    days = (today - moment.date()).days
+    if days == 0:
+        return moment.strftime("%H:%M")
+    if days == 1:
+        return _tr("Yesterday {time}").format(time=moment.strftime("%H:%M"))
+    if moment.year == today.year:
+        return moment.strftime("%d %b %H:%M")
+    return moment.strftime("%d %b %Y")
+
+
+def format_duration(seconds: int | None) -> str:
+    """``4:12`` or ``1:02:03``; a dash when unknown."""
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _who(row: Summary) -> str:
+    if row.who and row.phone:
+        return f"{row.who}  {row.phone}"
+    return row.who or row.phone or "—"
+
+
+class CallListModel(QAbstractTableModel):
+    """Pages of call summaries for one query (filters, search text, sort)."""
+
+    loaded = Signal()  # after each (re)load or page
+
+    def __init__(
+        self,
+        service: CallServicePort,
+        base_query: Any,
+        *,
+        page_size: int = PAGE_SIZE,
+        spawn: Spawner = spawn_on_running_loop,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._query: Any = dataclasses.replace(base_query, limit=page_size, offset=0)
+        self._page = page_size
+        self._spawn = spawn
+        self._rows: list[Summary] = []
+        self._total = 0
+        self._fetching = False
+        self._generation = 0
+
+    # -- query ---------------------------------------------------------------------------------
+
+    @property
+    def query(self) -> Any:
+        return self._query
+
+    def total(self) -> int:
+        """How many calls match (all pages)."""
+        return self._total
+
+    def set_filter(self, **changes: Any) -> None:
+        """Change filters/search (fields of ``CallQuery``) and reload from the first page."""
+        self._query = dataclasses.replace(self._query, **changes)
+        self._spawn(self.reload())
+
+    async def reload(self, *, keep: bool = False) -> None:
+        """Fetch the first page again (``keep``: as many rows as are loaded now)."""
+        self._generation += 1
+        generation = self._generation
+        limit = max(self._page, len(self._rows)) if keep else self._page
+        query = dataclasses.replace(self._query, limit=limit, offset=0)
+        rows = list(await self._service.list_calls(query))
+        total = await self._service.count_calls(query)
+        if generation != self._generation:
+            return  # a newer reload superseded this one
+        old_ids = [r.local_id for r in self._rows]
+        if keep and old_ids == [r.local_id for r in rows]:
+            self._rows = rows
+            self._total = total
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self._rows = rows
+            self._total = total
+            self._fetching = False
+            self.endResetModel()
+        self.loaded.emit()
+
+    async def load_more(self) -> None:
+        """Append the next page."""
+        if self._fetching or len(self._rows) >= self._total:
+            return
+        self._fetching = True
+        generation = self._generation
+        try:
+            query = dataclasses.replace(self._query, limit=self._page, offset=len(self._rows))
+            rows = list(await self._service.list_calls(query))
+        finally:
+            self._fetching = False
+        if generation != self._generation:
+            return
+        known = {r.local_id for r in self._rows}
+        fresh = [r for r in rows if r.local_id not in known]
+        if not fresh:
+            self._total = len(self._rows)
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        self._rows.extend(fresh)
+        self.endInsertRows()
+        self.loaded.emit()
+
+    # -- Qt model API --------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and len(self._rows) < self._total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if not parent.isValid() and not self._fetching:
+            self._spawn(self.load_more())
+
+    def row_at(self, row: int) -> Summary:
+        return self._rows[row]
+
+    def row_of(self, local_id: str) -> int:
+        """The row showing ``local_id``, or -1."""
+        for number, summary in enumerate(self._rows):
+            if summary.local_id == local_id:
+                return number
+        return -1
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _tr(COLUMNS[section][0]) if COLUMNS[section][0] else ""
+        if role == Qt.ItemDataRole.ToolTipRole and section == STATE_COLUMN:
+            return _tr("Sync state")
+        return None
+
+    def data(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if column == STATE_COLUMN:
+            mark, tip, light, dark = STATE_MARKS[row.state]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return mark
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return _tr(tip)
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return _tr(tip)
+            if role == Qt.ItemDataRole.ForegroundRole:
+                base = QApplication.palette().color(QPalette.ColorRole.Base)
+                return QColor(dark if base.lightness() < 128 else light)
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return Qt.AlignmentFlag.AlignCenter
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column in (2, 6):
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.local_id
+        return None
+
+    @staticmethod
+    def _text(row: Summary, column: int) -> str:
+        match COLUMNS[column][1]:
+            case "when":
+                return format_when(row.when_ts)
+            case "who":
+                return _who(row)
+            case "direction":
+                return row.direction or "—"
+            case "duration":
+                return format_duration(row.duration_s)
+            case "outcome":
+                return row.outcome or "—"
+            case "note":
+                return row.note_preview.replace("\n", " ")
+            case "account":
+                return row.account
+        return ""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if 0 <= column < len(COLUMNS):
+            self.set_filter(
+                sort=COLUMNS[column][1], descending=order == Qt.SortOrder.DescendingOrder
+            )
+
+    def rows(self) -> Sequence[Summary]:
+        """The rows loaded so far."""
+        return tuple(self._rows)

@@ -1,0 +1,141 @@
+"""What the window needs from the engine, as structural types.
+
+The ui layer may not import ``calldesk.sync`` or ``calldesk.store`` (both reach httpx/sqlite3
+indirectly, which the import contract forbids), so the window is typed against these protocols
+and the composition root (``calldesk.app``) hands it a :class:`Backend` built from the runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from calldesk.domain import (
+    Account,
+    AuditEntry,
+    CallRecord,
+    Changes,
+    FieldError,
+    LookupItem,
+    Operation,
+    SyncState,
+)
+from calldesk.schema import VendorSchema
+
+
+class Summary(Protocol):
+    """One line of the call list (``calldesk.store.calls.CallSummary``)."""
+
+    @property
+    def local_id(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def remote_id(self) -> str | None: ...
+    @property
+    def state(self) -> SyncState: ...
+    @property
+    def when_ts(self) -> float | None: ...
+    @property
+    def who(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def duration_s(self) -> int | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def note_preview(self) -> str: ...
+
+
+class Counts(Protocol):
+    """Outbox counts (``calldesk.store.outbox.OutboxCounts``)."""
+
+    @property
+    def pending(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def conflict(self) -> int: ...
+    @property
+    def needs_auth(self) -> int: ...
+
+
+class CallServicePort(Protocol):
+    """The parts of ``calldesk.sync.services.CallService`` the window calls."""
+
+    def accounts(self) -> Mapping[str, Account]: ...
+    def schema_for(self, account: str) -> VendorSchema: ...
+    async def list_calls(self, query: Any) -> Sequence[Summary]: ...
+    async def count_calls(self, query: Any) -> int: ...
+    async def find(self, account: str, ident: str) -> CallRecord: ...
+    async def history(self, local_id: str) -> list[AuditEntry]: ...
+    async def log_call(self, account: str, values: Mapping[str, object]) -> CallRecord: ...
+    async def update_call(
+        self, account: str, ident: str, values: Mapping[str, object]
+    ) -> CallRecord: ...
+    async def save_draft(
+        self, draft_id: str, account: str, form: Mapping[str, str], local_id: str | None = None
+    ) -> None: ...
+    async def drop_draft(self, draft_id: str) -> None: ...
+    async def queue(self, account: str | None = None) -> Sequence[Operation]: ...
+    async def counts(self, account: str | None = None) -> Counts: ...
+    async def retry(self, op_id: str) -> Operation: ...
+    async def discard(self, op_id: str) -> None: ...
+    async def refresh(self, account: str) -> int: ...
+    async def refresh_lookups(self, account: str) -> dict[str, int]: ...
+    async def lookup(self, account: str, source: str, query: str = "") -> list[LookupItem]: ...
+
+
+class ConnectivityPort(Protocol):
+    """``calldesk.sync.connectivity.Connectivity``."""
+
+    @property
+    def online(self) -> bool: ...
+    @property
+    def forced_offline(self) -> bool: ...
+    def force_offline(self, offline: bool) -> None: ...
+
+
+class EnginePort(Protocol):
+    """The parts of ``calldesk.sync.engine.SyncEngine`` the window calls."""
+
+    @property
+    def connectivity(self) -> ConnectivityPort: ...
+    def sync_now(self, account: str | None = None) -> None: ...
+
+
+class BusPort(Protocol):
+    """``calldesk.sync.events.ChangeBus``."""
+
+    def subscribe(self, listener: Callable[[Changes], None]) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Everything the window talks to, handed over by the composition root.
+
+    ``base_query`` is a default ``CallQuery``; the list varies it with ``dataclasses.replace``.
+    ``validation_error`` is raised with ``.errors: list[FieldError]`` when a save fails the
+    schema; ``service_error`` is the base of every refusal whose message is for the rep.
+    """
+
+    service: CallServicePort
+    engine: EnginePort
+    bus: BusPort
+    base_query: Any
+    validation_error: type[Exception]
+    service_error: type[Exception]
+    unavailable: Mapping[str, str]
+    demo: bool = False
+
+
+def errors_of(exc: BaseException) -> list[FieldError]:
+    """The field errors a validation failure carries (empty for other errors)."""
+    found = getattr(exc, "errors", None)
+    return [e for e in found if isinstance(e, FieldError)] if isinstance(found, list) else []

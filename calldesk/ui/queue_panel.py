@@ -1,0 +1,141 @@
+"""The queue panel: every unsent operation with its state and last error, and retry / discard.
+
+A non-modal dialog (opened with ``open()``/``show()``), refreshed whenever the outbox changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from calldesk.domain import Operation, OpState
+from calldesk.ui.ports import CallServicePort
+
+Spawn = Callable[[Coroutine[Any, Any, None]], object]
+RETRYABLE = {OpState.FAILED, OpState.CONFLICT, OpState.NEEDS_AUTH}
+
+
+class QueuePanel(QDialog):
+    """Lists the outbox; retry or discard the selected operation."""
+
+    def __init__(self, service: CallServicePort, spawn: Spawn, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._service = service
+        self._spawn = spawn
+        self._ops: list[Operation] = []
+        self.setObjectName("queue_panel")
+        self.setWindowTitle(self.tr("Sync queue"))
+        self.setAccessibleName(self.tr("Sync queue"))
+        self.setModal(False)
+        self.resize(760, 360)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("queue_summary")
+        layout.addWidget(self.summary)
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("queue_list")
+        self.tree.setAccessibleName(self.tr("Unsent changes"))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setHeaderLabels(
+            [
+                self.tr("Account"),
+                self.tr("Change"),
+                self.tr("State"),
+                self.tr("Tries"),
+                self.tr("Last error"),
+            ]
+        )
+        header = self.tree.header()
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        layout.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        self.retry_button = QPushButton(self.tr("&Retry"), self)
+        self.retry_button.setObjectName("queue_retry")
+        self.retry_button.setToolTip(self.tr("Send this change again now"))
+        self.discard_button = QPushButton(self.tr("&Discard"), self)
+        self.discard_button.setObjectName("queue_discard")
+        self.discard_button.setToolTip(
+            self.tr("Forget this change: it is never sent and its local effect is undone")
+        )
+        self.retry_button.clicked.connect(self._retry)
+        self.discard_button.clicked.connect(self._discard)
+        row.addWidget(self.retry_button)
+        row.addWidget(self.discard_button)
+        row.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.close)
+        row.addWidget(close)
+        layout.addLayout(row)
+        self._update_buttons()
+
+    async def refresh(self) -> None:
+        """Read the queue from the service and show it."""
+        self.show_ops(await self._service.queue())
+
+    def show_ops(self, ops: Sequence[Operation]) -> None:
+        selected = self.selected_op()
+        self._ops = list(ops)
+        self.tree.clear()
+        for op in self._ops:
+            item = QTreeWidgetItem(
+                [op.account, op.kind.value, op.state.value, str(op.attempts), op.last_error or ""]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, op.op_id)
+            item.setToolTip(4, op.last_error or "")
+            self.tree.addTopLevelItem(item)
+            if selected is not None and op.op_id == selected.op_id:
+                item.setSelected(True)
+        for column in range(4):
+            self.tree.resizeColumnToContents(column)
+        failed = sum(op.state in RETRYABLE for op in self._ops)
+        self.summary.setText(
+            self.tr("Nothing waiting: every change reached its CRM.")
+            if not self._ops
+            else self.tr("{n} unsent change(s), {f} need attention").format(
+                n=len(self._ops), f=failed
+            )
+        )
+        self._update_buttons()
+
+    def selected_op(self) -> Operation | None:
+        items = self.tree.selectedItems()
+        if not items:
+            return None
+        op_id = items[0].data(0, Qt.ItemDataRole.UserRole)
+        return next((op for op in self._ops if op.op_id == op_id), None)
+
+    def _update_buttons(self) -> None:
+        op = self.selected_op()
+        self.retry_button.setEnabled(op is not None and op.state in RETRYABLE)
+        self.discard_button.setEnabled(op is not None and op.state != OpState.IN_FLIGHT)
+
+    def _retry(self) -> None:
+        op = self.selected_op()
+        if op is not None:
+            self._spawn(self._run(self._service.retry(op.op_id)))
+
+    def _discard(self) -> None:
+        op = self.selected_op()
+        if op is not None:
+            self._spawn(self._run(self._service.discard(op.op_id)))
+
+    async def _run(self, action: Coroutine[Any, Any, object]) -> None:
+        await action
+        await self.refresh()
