@@ -79,7 +79,7 @@ def demo_accounts() -> list[Account]:
         Account(
             name=vendor.value,
             vendor=vendor,
-            base_url=f"http://sandbox.calldesk.invalid/{vendor.value}",
+            base_url=f"http://127.0.0.1/{vendor.value}",  # served in-process: never dialled
             key=KeySource("env", f"CALLDESK_DEMO_{vendor.name}"),
         )
         for vendor in Vendor

@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for number, width in enumerate((28, 120, 220, 80, 70, 140, 260, 110)):
+        for number, width in enumerate((26, 120, 200, 72, 64, 100, 160, 80)):
             header.resizeSection(number, width)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([180, 700, 420])
+        self.splitter.setSizes([180, 660, 560])
         self.setCentralWidget(self.splitter)
 
     def _fill_sidebar(self) -> None:
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         self.status_button.setAccessibleName(self.tr("Sync status; opens the queue"))
         self.status_button.setToolTip(self.tr("Open the sync queue"))
         self.status_button.clicked.connect(self.open_queue)
-        status.addWidget(self.status_button)
+        status.addPermanentWidget(self.status_button, 1)
         self._update_status(pending=0, failed=0)
 
     # -- layout persistence --------------------------------------------------------------------
@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 820)
+            self.resize(1440, 860)
         state = self._settings.value("window/splitter")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.splitter.restoreState(state)
