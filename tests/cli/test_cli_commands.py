@@ -52,13 +52,33 @@ def test_version_prints_calldesk_qt_and_pyside(capsys: pytest.CaptureFixture[str
     assert lines[2] == f"PySide6 {PySide6.__version__}"
 
 
-def test_window_commands_exit_3_naming_the_missing_window(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert run([]) == 3
-    assert "user interface" in capsys.readouterr().err
-    assert run(["--demo"]) == 3
-    assert "calldesk --demo needs the user interface" in capsys.readouterr().err
+class _WindowRoot:
+    """A composition root whose window records how it was asked to open."""
+
+    def __init__(self) -> None:
+        self.opened: list[bool] = []
+
+    def version_text(self) -> str:
+        return "calldesk test"
+
+    def run_window(self, *, demo: bool) -> int:
+        self.opened.append(demo)
+        return 0
+
+    def cli_context(self, streams: object) -> object:
+        raise AssertionError("the window commands need no command context")
+
+
+def test_no_command_opens_the_window_and_demo_opens_it_on_the_sandbox() -> None:
+    root = _WindowRoot()
+    assert run([], root=root) == 0  # type: ignore[arg-type]
+    assert run(["--demo"], root=root) == 0  # type: ignore[arg-type]
+    assert root.opened == [False, True]
+
+
+def test_demo_with_a_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--demo", "queue"]) == 2
+    assert "--demo only applies to the window" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
