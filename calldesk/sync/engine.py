@@ -209,8 +209,11 @@ class AccountSyncer:
             self._idle.set()
 
     async def _sleep(self, seconds: float) -> None:
+        # ``asyncio.timeout`` rather than ``wait_for``: on Python 3.11 ``wait_for`` swallows a
+        # cancellation that arrives just as the event is set, and ``stop()`` then hangs.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.event.wait(), max(0.0, seconds))
+            async with asyncio.timeout(max(0.0, seconds)):
+                await self._wake.event.wait()
 
     async def _until_next_attempt(self) -> float:
         at = await self.outbox.next_attempt_at(self.account.name)
