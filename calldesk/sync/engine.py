@@ -109,6 +109,9 @@ class AccountSyncer:
         self._on_progress = on_progress
         self._wake = _Wake()
         self._running: dict[str, asyncio.Task[None]] = {}
+        #: Ops whose last attempt certainly did not reach the CRM (a 429, a refused connection):
+        #: their next try needs no ``find_created``. Forgotten on restart, which is the safe side.
+        self._undelivered: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
 
@@ -246,7 +249,8 @@ class AccountSyncer:
             self.bus.publish(changes)
 
     async def _process_inner(self, op: Operation) -> None:
-        uncertain = op.attempts > 0
+        uncertain = op.attempts > 0 and op.op_id not in self._undelivered
+        self._undelivered.discard(op.op_id)
         op = await self.outbox.mark_in_flight(op.op_id)
         self.pacer.started()
         try:
@@ -254,15 +258,18 @@ class AccountSyncer:
         except TransportError as exc:
             if not exc.maybe_delivered:
                 self.connectivity.report_failure()
+                self._undelivered.add(op.op_id)
             await self._retry_later(op, exc)
         except RateLimited as exc:
             self.connectivity.report_success()
+            self._undelivered.add(op.op_id)
             self.pacer.block_for(exc.retry_after)
             await self.outbox.reschedule(
                 op.op_id, utcnow() + timedelta(seconds=exc.retry_after), _describe(exc)
             )
         except AuthError as exc:
             self.connectivity.report_success()
+            self._undelivered.add(op.op_id)
             await self.outbox.mark_failed(op.op_id, OpState.NEEDS_AUTH, _describe(exc))
             if not self.status.needs_auth:
                 self.status.needs_auth = True
