@@ -267,6 +267,20 @@ class CallService:
         """Both versions of a record in conflict, or None."""
         return await self._worker.run(lambda s: s.calls.conflict(local_id))
 
+    async def resolve_conflict(
+        self, local_id: str, chosen_fields: Mapping[str, JSONValue]
+    ) -> Operation | None:
+        """Settle a conflict with the values the rep chose field by field (wire form).
+
+        The CRM's version becomes the base; what differs from it is queued as one update
+        (``None`` when the rep took the CRM's version entirely).
+        """
+        chosen = dict(chosen_fields)
+        op = await self._worker.run(lambda s: s.calls.resolve_conflict(local_id, chosen))
+        account = op.account if op is not None else None
+        self._announce(Changes(calls=True, outbox=True, local_ids=frozenset({local_id})), account)
+        return op
+
     # -- saving --------------------------------------------------------------------------------
 
     async def log_call(self, account: str, values: Mapping[str, object]) -> CallRecord:
