@@ -112,6 +112,9 @@ class AccountSyncer:
         #: Ops whose last attempt certainly did not reach the CRM (a 429, a refused connection):
         #: their next try needs no ``find_created``. Forgotten on restart, which is the safe side.
         self._undelivered: set[str] = set()
+        #: Uncertain creates whose ``find_created`` in the current attempt found nothing: a
+        #: failure after that point leaves them certainly undelivered again.
+        self._checked_absent: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
 
@@ -251,6 +254,7 @@ class AccountSyncer:
     async def _process_inner(self, op: Operation) -> None:
         uncertain = op.attempts > 0 and op.op_id not in self._undelivered
         self._undelivered.discard(op.op_id)
+        self._checked_absent.discard(op.op_id)
         op = await self.outbox.mark_in_flight(op.op_id)
         self.pacer.started()
         try:
@@ -258,18 +262,18 @@ class AccountSyncer:
         except TransportError as exc:
             if not exc.maybe_delivered:
                 self.connectivity.report_failure()
-                self._undelivered.add(op.op_id)
+                self._not_delivered(op.op_id, uncertain)
             await self._retry_later(op, exc)
         except RateLimited as exc:
             self.connectivity.report_success()
-            self._undelivered.add(op.op_id)
+            self._not_delivered(op.op_id, uncertain)
             self.pacer.block_for(exc.retry_after)
             await self.outbox.reschedule(
                 op.op_id, utcnow() + timedelta(seconds=exc.retry_after), _describe(exc)
             )
         except AuthError as exc:
             self.connectivity.report_success()
-            self._undelivered.add(op.op_id)
+            self._not_delivered(op.op_id, uncertain)
             await self.outbox.mark_failed(op.op_id, OpState.NEEDS_AUTH, _describe(exc))
             if not self.status.needs_auth:
                 self.status.needs_auth = True
@@ -302,6 +306,16 @@ class AccountSyncer:
         finally:
             self.pacer.finished()
 
+    def _not_delivered(self, op_id: str, uncertain: bool) -> None:
+        """This attempt's request certainly did not take effect.
+
+        That clears an earlier uncertainty only if this attempt already looked the record up
+        and found it absent; a 429 or 401 on the lookup itself leaves the create uncertain.
+        """
+        if not uncertain or op_id in self._checked_absent:
+            self._undelivered.add(op_id)
+        self._checked_absent.discard(op_id)
+
     async def _retry_later(self, op: Operation, exc: CrmError) -> None:
         delay = self.backoff.delay(op.attempts, self.rng)
         await self.outbox.reschedule(op.op_id, utcnow() + timedelta(seconds=delay), _describe(exc))
@@ -317,6 +331,7 @@ class AccountSyncer:
                             "%d CRM records match %s; adopting the first", len(matches), op.op_id
                         )
                     return matches[0]
+                self._checked_absent.add(op.op_id)
             return await adapter.create_call(op.payload)
         remote_id = op.remote_id
         if remote_id is None:
