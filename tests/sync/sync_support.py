@@ -41,10 +41,11 @@ async def sync_runtime(
     start_engine: bool = True,
     backoff: BackoffPolicy = FAST_BACKOFF,
     seed: int = 11,
+    home: Path | None = None,
 ) -> AsyncIterator[Runtime]:
-    """A runtime with its own store under ``tmp_path`` (reusable across opens)."""
+    """A runtime with its own store under ``tmp_path`` (reusable across opens), or ``home``."""
     async with open_runtime(
-        Paths.under(tmp_path / "calldesk"),
+        Paths.under(home or tmp_path / "calldesk"),
         accounts,
         secret_for,
         seed=seed,
