@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from calldesk.crm import AuthError, RateLimited
-from calldesk.domain import Account, KeySource, RemoteCall, Vendor, WireFields
-from calldesk.store.local import DB_FILENAME
+from calldesk.domain import Account, JSONValue, KeySource, RemoteCall, Vendor, WireFields
+from calldesk.store.local import DB_FILENAME, LocalStore
 from calldesk.store.records import CallRow
 from calldesk.store.worker import DbWorker
 from calldesk.sync.engine import SyncEngine
@@ -25,7 +25,7 @@ from calldesk.sync.policy import BackoffPolicy
 from calldesk.sync.services import StoreOutbox
 
 ACCOUNT = Account("c", Vendor.CLOSE, "https://api.close.com", KeySource("env", "K"))
-FIELDS = {"activity_at": "2031-03-04T09:00:00+00:00", "phone": "+16505550100", "duration": 61}
+FIELDS: dict[str, JSONValue] = {"activity_at": "2031-03-04T09:00:00+00:00", "phone": "+16505550100", "duration": 61}
 MATCH = RemoteCall("acti_1", FIELDS, datetime(2031, 3, 4, tzinfo=UTC))
 
 
@@ -56,13 +56,12 @@ class ScriptedCrm:
 async def _uncertain_create(worker: DbWorker) -> str:
     """Queue a create and leave it as a killed process would: attempted, outcome unknown."""
 
-    def setup(store: object) -> str:
-        outbox = store.outbox  # type: ignore[attr-defined]
-        op = outbox.save_new("c", FIELDS, CallRow(), "")
-        outbox.mark_in_flight(op.op_id)
-        return str(op.op_id)
+    def setup(store: LocalStore) -> str:
+        op = store.outbox.save_new("c", FIELDS, CallRow(), "")
+        store.outbox.mark_in_flight(op.op_id)
+        return op.op_id
 
-    return await worker.run(setup)  # type: ignore[arg-type]
+    return await worker.run(setup)
 
 
 @pytest.mark.asyncio
