@@ -25,7 +25,11 @@ from calldesk.sync.policy import BackoffPolicy
 from calldesk.sync.services import StoreOutbox
 
 ACCOUNT = Account("c", Vendor.CLOSE, "https://api.close.com", KeySource("env", "K"))
-FIELDS: dict[str, JSONValue] = {"activity_at": "2031-03-04T09:00:00+00:00", "phone": "+16505550100", "duration": 61}
+FIELDS: dict[str, JSONValue] = {
+    "activity_at": "2031-03-04T09:00:00+00:00",
+    "phone": "+16505550100",
+    "duration": 61,
+}
 MATCH = RemoteCall("acti_1", FIELDS, datetime(2031, 3, 4, tzinfo=UTC))
 
 
