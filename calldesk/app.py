@@ -6,7 +6,10 @@ It sits outside the layer contract. Qt is imported only inside the functions tha
 * ``version_text()`` — what ``calldesk --version`` prints.
 * ``run_window(demo=...)`` — opens the window; ``demo`` runs the sandbox CRMs in-process with
   fresh data in a temporary directory (``demo_backend``).
-* ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``).
+* ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``);
+  the window reopens it when the rep changes accounts, so the opener reads the config each time.
+* ``check_account(account, key)`` — the accounts dialog's "Test connection": a short-lived adapter
+  asks the CRM who the key belongs to.
 * ``cli_context(streams)`` — the ``CliContext`` every command handler receives.
 * ``open_runtime(...)`` — the running engine: store worker, one httpx client and adapter per
   account, the sync engine and the ``CallService``; the CLI and the window both use it.
@@ -32,7 +35,9 @@ from calldesk.store.paths import Paths
 from calldesk.store.secrets import Secrets
 
 if TYPE_CHECKING:
-    from calldesk.ui.ports import Backend
+    import httpx
+
+    from calldesk.ui.ports import AccountTools, Backend, ProgressRelay
 
 
 def version_text() -> str:
@@ -50,27 +55,53 @@ def version_text() -> str:
 
 
 def run_window(*, demo: bool) -> int:
-    """Open the main window (against the in-process sandbox CRMs when ``demo``); exit code."""
+    """Open the main window (against the in-process sandbox CRMs when ``demo``); exit code.
+
+    The accounts come from the config dir (keys via ``Secrets``) and are read again whenever the
+    rep changes them in the accounts dialog. The demo adds its sandbox accounts to those.
+    """
     from calldesk.ui.qtapp import run
 
     if demo:
         home = Path(tempfile.mkdtemp(prefix="calldesk-demo-"))
         paths = Paths.under(home).ensure()
         try:
-            return run(lambda: demo_backend(paths), paths.config_dir / "window.ini")
+            tools = account_tools(AccountsConfig.for_paths(paths), Secrets())
+            return run(lambda: demo_backend(paths, tools=tools), paths.config_dir / "window.ini")
         finally:
             shutil.rmtree(home, ignore_errors=True)
     paths = Paths.from_env().ensure()
     logs = configure_logging(paths)
     try:
         secrets = Secrets(on_secret=logs.redactor.register)
-        accounts = AccountsConfig.for_paths(paths).load()
+        config = AccountsConfig.for_paths(paths)
+        tools = account_tools(config, secrets)
         return run(
-            lambda: open_backend(paths, accounts, secrets.for_account),
+            lambda: open_backend(paths, config.load(), secrets.for_account, tools=tools),
             paths.config_dir / "window.ini",
         )
     finally:
         logs.close()
+
+
+async def check_account(
+    account: Account, key: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> str:
+    """Ask ``account``'s CRM who ``key`` belongs to (raises ``CrmError`` with the reason)."""
+    import httpx
+
+    from calldesk.crm import make_adapter
+    from calldesk.runtime import HTTP_TIMEOUT
+
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport) as client:
+        return await make_adapter(account, key, client).check_auth()
+
+
+def account_tools(config: AccountsConfig, secrets: Secrets) -> AccountTools:
+    """What the window's accounts dialog needs."""
+    from calldesk.ui.ports import AccountTools
+
+    return AccountTools(config=config, secrets=secrets, test=check_account)
 
 
 def demo_accounts() -> list[Account]:
@@ -86,7 +117,13 @@ def demo_accounts() -> list[Account]:
     ]
 
 
-def backend_of(runtime: Runtime, *, demo: bool = False) -> Backend:
+def backend_of(
+    runtime: Runtime,
+    *,
+    demo: bool = False,
+    progress: ProgressRelay | None = None,
+    tools: AccountTools | None = None,
+) -> Backend:
     """What the window talks to, from the running engine."""
     from calldesk.store.calls import CallQuery
     from calldesk.sync.services import ServiceError, ValidationFailed
@@ -101,6 +138,8 @@ def backend_of(runtime: Runtime, *, demo: bool = False) -> Backend:
         service_error=ServiceError,
         unavailable=dict(runtime.unavailable),
         demo=demo,
+        progress=progress,
+        account_tools=tools,
     )
 
 
@@ -112,30 +151,55 @@ async def open_backend(
     *,
     transport_for: TransportFor | None = None,
     demo: bool = False,
+    tools: AccountTools | None = None,
 ) -> AsyncIterator[Backend]:
-    """Open the runtime and hand the window its backend; closes everything on exit."""
-    async with open_runtime(paths, accounts, secret_for, transport_for=transport_for) as runtime:
-        yield backend_of(runtime, demo=demo)
+    """Open the runtime and hand the window its backend; closes everything on exit.
+
+    Upload progress reaches the window through the backend's ``ProgressRelay``.
+    """
+    from calldesk.ui.ports import ProgressRelay
+
+    relay = ProgressRelay()
+    async with open_runtime(
+        paths, accounts, secret_for, transport_for=transport_for, on_progress=relay
+    ) as runtime:
+        yield backend_of(runtime, demo=demo, progress=relay, tools=tools)
 
 
 @asynccontextmanager
-async def demo_backend(paths: Paths) -> AsyncIterator[Backend]:
-    """The demo: every vendor's sandbox CRM in-process (``httpx.ASGITransport``), fresh data."""
+async def demo_backend(
+    paths: Paths, *, tools: AccountTools | None = None
+) -> AsyncIterator[Backend]:
+    """The demo: every vendor's sandbox CRM in-process (``httpx.ASGITransport``), fresh data.
+
+    Accounts the rep adds through ``tools`` (in the demo's own config) join the sandbox ones.
+    """
     import httpx
 
     from calldesk.sandbox import SANDBOX_KEYS, create_app
 
     sandbox = create_app()
+    sandboxed = demo_accounts()
+    names = {account.name for account in sandboxed}
+    added = [a for a in tools.config.load() if a.name not in names] if tools else []
 
-    def transport_for(_account: Account) -> httpx.AsyncBaseTransport:
-        return httpx.ASGITransport(app=sandbox)
+    def transport_for(account: Account) -> httpx.AsyncBaseTransport | None:
+        return httpx.ASGITransport(app=sandbox) if account.name in names else None
+
+    def secret_for(account: Account) -> str:
+        if account.name in names:
+            return SANDBOX_KEYS[account.vendor]
+        if tools is None:
+            raise KeyError(account.name)
+        return tools.secrets.for_account(account)
 
     async with open_backend(
         paths,
-        demo_accounts(),
-        lambda account: SANDBOX_KEYS[account.vendor],
+        [*sandboxed, *added],
+        secret_for,
         transport_for=transport_for,
         demo=True,
+        tools=tools,
     ) as backend:
         yield backend
 

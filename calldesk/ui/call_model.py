@@ -20,11 +20,12 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication
 
 from calldesk.domain import SyncState
 from calldesk.ui.form.base import Spawner, spawn_on_running_loop
+from calldesk.ui.icons import icon, is_dark
 from calldesk.ui.ports import CallServicePort, Summary
 
 PAGE_SIZE = 200
@@ -42,14 +43,24 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 STATE_COLUMN = 0
 
-#: The mark, its tooltip and its colour on light / dark backgrounds.
+#: The icon (``calldesk.ui.icons``), its tooltip and its colour on light / dark backgrounds.
 STATE_MARKS: dict[SyncState, tuple[str, str, str, str]] = {
-    SyncState.SYNCED: ("✓", "Synced: the CRM has this version", "#1b7f3b", "#7ddc92"),
-    SyncState.PENDING: ("◷", "Pending: saved here, waiting to be sent", "#8a5a00", "#ffcc66"),
-    SyncState.IN_FLIGHT: ("◷", "Sending to the CRM now", "#8a5a00", "#ffcc66"),
-    SyncState.FAILED: ("!", "Failed: the CRM refused it (open the queue)", "#b3261e", "#ff8a80"),
-    SyncState.CONFLICT: ("⇄", "Conflict: changed in the CRM meanwhile", "#6a3fb5", "#c7a6ff"),
-    SyncState.NEEDS_AUTH: ("!", "Waiting for a valid API key", "#b3261e", "#ff8a80"),
+    SyncState.SYNCED: ("synced", "Synced: the CRM has this version", "#1b7f3b", "#7ddc92"),
+    SyncState.PENDING: ("pending", "Pending: saved here, waiting to be sent", "#8a5a00", "#ffcc66"),
+    SyncState.IN_FLIGHT: ("pending", "Sending to the CRM now", "#8a5a00", "#ffcc66"),
+    SyncState.FAILED: (
+        "failed",
+        "Failed: the CRM refused it (open the queue)",
+        "#b3261e",
+        "#ff8a80",
+    ),
+    SyncState.CONFLICT: (
+        "conflict",
+        "Conflict: changed in the CRM meanwhile (open it to choose)",
+        "#6a3fb5",
+        "#c7a6ff",
+    ),
+    SyncState.NEEDS_AUTH: ("needs_auth", "Waiting for a valid API key", "#b3261e", "#ff8a80"),
 }
 
 
@@ -111,6 +122,27 @@ class CallListModel(QAbstractTableModel):
         self._total = 0
         self._fetching = False
         self._generation = 0
+        self._icons: dict[tuple[SyncState, bool], QIcon] = {}
+
+    def set_service(self, service: CallServicePort) -> None:
+        """Read from another service (the accounts changed); call :meth:`reload` next."""
+        self._service = service
+        self._generation += 1
+        self.beginResetModel()
+        self._rows = []
+        self._total = 0
+        self._fetching = False
+        self.endResetModel()
+
+    def state_icon(self, state: SyncState) -> QIcon:
+        """The state's mark, tinted for the current palette."""
+        dark = is_dark()
+        found = self._icons.get((state, dark))
+        if found is None:
+            name, _tip, light_colour, dark_colour = STATE_MARKS[state]
+            found = icon(name, QColor(dark_colour if dark else light_colour))
+            self._icons[(state, dark)] = found
+        return found
 
     # -- query ---------------------------------------------------------------------------------
 
@@ -221,18 +253,13 @@ class CallListModel(QAbstractTableModel):
         row = self._rows[index.row()]
         column = index.column()
         if column == STATE_COLUMN:
-            mark, tip, light, dark = STATE_MARKS[row.state]
-            if role == Qt.ItemDataRole.DisplayRole:
-                return mark
-            if role == Qt.ItemDataRole.ToolTipRole:
+            tip = STATE_MARKS[row.state][1]
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self.state_icon(row.state)
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
                 return _tr(tip)
-            if role == Qt.ItemDataRole.AccessibleTextRole:
-                return _tr(tip)
-            if role == Qt.ItemDataRole.ForegroundRole:
-                base = QApplication.palette().color(QPalette.ColorRole.Base)
-                return QColor(dark if base.lightness() < 128 else light)
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return Qt.AlignmentFlag.AlignCenter
+            if role == Qt.ItemDataRole.UserRole:
+                return row.local_id
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)

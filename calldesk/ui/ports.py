@@ -1,14 +1,15 @@
 """What the window needs from the engine, as structural types.
 
-The ui layer may not import ``calldesk.sync`` or ``calldesk.store`` (both reach httpx/sqlite3
-indirectly, which the import contract forbids), so the window is typed against these protocols
-and the composition root (``calldesk.app``) hands it a :class:`Backend` built from the runtime.
+The window is typed against these protocols (not the concrete services), so it can be driven by
+any backend; the composition root (``calldesk.app``) hands it a :class:`Backend` built from the
+runtime. :class:`ProgressRelay` fans the engine's upload progress out to the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from calldesk.domain import (
@@ -22,6 +23,11 @@ from calldesk.domain import (
     SyncState,
 )
 from calldesk.schema import VendorSchema
+from calldesk.store.accounts import AccountsConfig
+from calldesk.store.calls import ConflictVersion
+from calldesk.store.drafts import Draft
+from calldesk.store.secrets import Secrets
+from calldesk.sync.recordings import RecordingInfo
 
 
 class Summary(Protocol):
@@ -90,6 +96,14 @@ class CallServicePort(Protocol):
     async def refresh(self, account: str) -> int: ...
     async def refresh_lookups(self, account: str) -> dict[str, int]: ...
     async def lookup(self, account: str, source: str, query: str = "") -> list[LookupItem]: ...
+    async def drafts(self, account: str | None = None) -> Sequence[Draft]: ...
+    async def conflict(self, local_id: str) -> ConflictVersion | None: ...
+    async def resolve_conflict(
+        self, local_id: str, chosen_fields: Mapping[str, Any]
+    ) -> Operation | None: ...
+    async def delete_call(self, account: str, ident: str) -> Operation | None: ...
+    def check_recording(self, account: str, path: Path) -> RecordingInfo: ...
+    async def attach_recording(self, account: str, ident: str, path: Path) -> Operation: ...
 
 
 class ConnectivityPort(Protocol):
@@ -102,11 +116,36 @@ class ConnectivityPort(Protocol):
     def force_offline(self, offline: bool) -> None: ...
 
 
+class RatePort(Protocol):
+    """A CRM's rate-limit budget after its last answer (``calldesk.crm.RateInfo``)."""
+
+    @property
+    def limit(self) -> int | None: ...
+    @property
+    def remaining(self) -> int | None: ...
+
+
+class SyncerStatusPort(Protocol):
+    """``calldesk.sync.engine.AccountStatus``."""
+
+    @property
+    def rate_info(self) -> RatePort | None: ...
+
+
+class SyncerPort(Protocol):
+    """``calldesk.sync.engine.AccountSyncer``."""
+
+    @property
+    def status(self) -> SyncerStatusPort: ...
+
+
 class EnginePort(Protocol):
     """The parts of ``calldesk.sync.engine.SyncEngine`` the window calls."""
 
     @property
     def connectivity(self) -> ConnectivityPort: ...
+    @property
+    def syncers(self) -> Mapping[str, SyncerPort]: ...
     def sync_now(self, account: str | None = None) -> None: ...
 
 
@@ -114,6 +153,47 @@ class BusPort(Protocol):
     """``calldesk.sync.events.ChangeBus``."""
 
     def subscribe(self, listener: Callable[[Changes], None]) -> Callable[[], None]: ...
+
+
+ProgressListener = Callable[[str, int, int], None]
+"""``(op_id, sent_bytes, total_bytes)`` of an upload in flight."""
+
+
+class ProgressRelay:
+    """Passes the engine's upload progress on to whoever listens (the window's drop zone).
+
+    The composition root gives the relay itself to ``open_runtime(on_progress=...)``.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[ProgressListener] = []
+
+    def __call__(self, op_id: str, sent: int, total: int) -> None:
+        for listener in list(self._listeners):
+            listener(op_id, sent, total)
+
+    def subscribe(self, listener: ProgressListener) -> Callable[[], None]:
+        """Call ``listener`` for every progress report until the returned function is called."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+
+TestConnection = Callable[[Account, str], Awaitable[str]]
+"""``(account, key) -> who``: asks the CRM who the key belongs to; raises with the reason."""
+
+
+@dataclass(frozen=True)
+class AccountTools:
+    """What the accounts dialog needs: the config file, the keyring and a connection test."""
+
+    config: AccountsConfig
+    secrets: Secrets
+    test: TestConnection
 
 
 @dataclass(frozen=True)
@@ -133,6 +213,8 @@ class Backend:
     service_error: type[Exception]
     unavailable: Mapping[str, str]
     demo: bool = False
+    progress: ProgressRelay | None = None
+    account_tools: AccountTools | None = None
 
 
 def errors_of(exc: BaseException) -> list[FieldError]:

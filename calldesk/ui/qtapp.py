@@ -2,6 +2,8 @@
 
 ``run(open_backend, settings_path)`` returns the exit code once the window is closed and the
 engine has stopped and the store is closed (the backend's context manager has exited).
+:class:`BackendSession` keeps one backend open and reopens it when the rep changes accounts, so
+the window picks up new accounts without a restart.
 """
 
 from __future__ import annotations
@@ -21,20 +23,49 @@ from calldesk.ui.window import MainWindow
 BackendOpener = Callable[[], AbstractAsyncContextManager[Backend]]
 
 
+class BackendSession:
+    """One open backend at a time: ``open()``, ``reopen()`` (close, open afresh), ``close()``."""
+
+    def __init__(self, opener: BackendOpener) -> None:
+        self._opener = opener
+        self._context: AbstractAsyncContextManager[Backend] | None = None
+
+    async def open(self) -> Backend:
+        """Open a backend (the opener reads the accounts config each time)."""
+        if self._context is not None:
+            raise RuntimeError("a backend is already open")
+        context = self._opener()
+        backend = await context.__aenter__()
+        self._context = context
+        return backend
+
+    async def reopen(self) -> Backend:
+        """Stop the engine and close the store, then open them again."""
+        await self.close()
+        return await self.open()
+
+    async def close(self) -> None:
+        """Close the open backend, if any."""
+        context, self._context = self._context, None
+        if context is not None:
+            await context.__aexit__(None, None, None)
+
+
 async def run_window(open_backend: BackendOpener, settings_path: Path) -> int:
     """Open the backend, show the window, and wait until it is closed."""
-    async with open_backend() as backend:
-        window = MainWindow(backend, settings_path=settings_path)
+    session = BackendSession(open_backend)
+    backend = await session.open()
+    try:
+        window = MainWindow(backend, settings_path=settings_path, reopen=session.reopen)
         closed = asyncio.Event()
         window.closing.connect(closed.set)
         window.show()
-        window.start()
-        window.spawn(window.refresh_all())
+        window.start(refresh=True)
         await closed.wait()
-        for task in list(window._tasks):
-            task.cancel()
-        await window.settle()
+        await window.shutdown()
         window.deleteLater()
+    finally:
+        await session.close()
     return 0
 
 

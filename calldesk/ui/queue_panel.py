@@ -85,6 +85,11 @@ class QueuePanel(QDialog):
         layout.addLayout(row)
         self._update_buttons()
 
+    def set_service(self, service: CallServicePort) -> None:
+        """Talk to another service (the accounts changed)."""
+        self._service = service
+        self.show_ops([])
+
     async def refresh(self) -> None:
         """Read the queue from the service and show it."""
         self.show_ops(await self._service.queue())

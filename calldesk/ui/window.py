@@ -2,6 +2,9 @@
 
 It talks only to the ``Backend`` (``CallService``, ``SyncEngine``, ``ChangeBus``) and runs its
 async work as tasks on the running (qasync) loop; nothing here blocks or opens a modal dialog.
+Under the editor sits the recording drop zone of the open call (upload progress comes from the
+backend's ``ProgressRelay``); a call in conflict opens the field-by-field conflict view instead
+of the editor; unsaved drafts come back at start-up; the accounts dialog reopens the backend.
 """
 
 from __future__ import annotations
@@ -9,26 +12,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QToolBar,
     QToolButton,
     QTreeWidget,
@@ -37,17 +42,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calldesk.domain import Changes, SyncState
+from calldesk.domain import Changes, Operation, OpState, SyncState
+from calldesk.store.drafts import Draft
+from calldesk.ui.accounts import AccountsDialog
 from calldesk.ui.call_model import CallListModel
+from calldesk.ui.call_table import CallTable
+from calldesk.ui.conflict_view import ConflictView
 from calldesk.ui.form import EditorForm
+from calldesk.ui.icons import icon
 from calldesk.ui.ports import Backend, errors_of
 from calldesk.ui.queue_panel import QueuePanel
+from calldesk.ui.recording import RecordingDropZone, format_length
 
 log = logging.getLogger("calldesk.ui")
 
 SEARCH_DELAY_MS = 150
 DRAFT_DELAY_MS = 600
+STATUS_TICK_MS = 3000
 ROLE_FILTER = Qt.ItemDataRole.UserRole
+FAILED_UPLOAD = {OpState.FAILED, OpState.CONFLICT, OpState.NEEDS_AUTH}
+Reopen = Callable[[], Awaitable[Backend]]
 
 
 class BusBridge(QObject):
@@ -78,21 +92,39 @@ class BusBridge(QObject):
 
 
 class MainWindow(QMainWindow):
-    """calldesk's window (see the module docstring). ``settings_path``: an ini file for layout."""
+    """calldesk's window (see the module docstring). ``settings_path``: an ini file for layout.
+
+    ``reopen`` (optional) closes the backend and opens it again; the window calls it after the
+    rep changed accounts in the accounts dialog, and carries on with the new backend.
+    """
+
+    closing = Signal()
 
     def __init__(
-        self, backend: Backend, *, settings_path: Path, parent: QWidget | None = None
+        self,
+        backend: Backend,
+        *,
+        settings_path: Path,
+        reopen: Reopen | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.backend = backend
         self.service = backend.service
+        self._reopen = reopen
         self._tasks: set[asyncio.Task[object]] = set()
         self._settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
         self._forms: dict[str, EditorForm] = {}
+        self._zones: dict[str, RecordingDropZone] = {}
         self._editing: tuple[str, str | None] | None = None  # (account, local_id or None if new)
+        self._locked = False  # the open call's CRM allows no changes to it
         self._draft_id = uuid.uuid4().hex
         self._draft: tuple[str, dict[str, str]] | None = None
+        self._record_drafts: dict[str, Draft] = {}
         self._failed = 0
+        self._pending = 0
+        self._unsubscribe_progress: Callable[[], None] = lambda: None
+        self.accounts_dialog: AccountsDialog | None = None
         self.setObjectName("main_window")
         self.setWindowTitle(self.tr("calldesk") + (self.tr(" — Demo") if backend.demo else ""))
         self.model = CallListModel(self.service, backend.base_query, spawn=self.spawn, parent=self)
@@ -100,15 +132,25 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_body()
         self._build_status()
+        self._install_keys()
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_DELAY_MS)
         self._draft_timer.timeout.connect(lambda: self.spawn(self._store_draft()))
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(200)
+        self._reload_timer.timeout.connect(lambda: self.spawn(self.reload_backend()))
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_TICK_MS)
+        self._status_timer.timeout.connect(self._update_rate)
+        self._status_timer.start()
         self.bridge = BusBridge(backend, self)
         self.bridge.changed.connect(self._on_changes)
+        self._listen_progress()
         self.model.loaded.connect(self._reselect)
         self._restore_layout()
-        self.new_call()
+        self._show_default_editor()
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -135,13 +177,27 @@ class MainWindow(QMainWindow):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def _cancel_tasks(self) -> None:
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+
+    async def shutdown(self) -> None:
+        """Keep the draft being typed, then stop every task (after the window closed)."""
+        if self._draft_timer.isActive():
+            self._draft_timer.stop()
+            await self._store_draft()
+        self._cancel_tasks()
+        await self.settle()
+
     # -- building ------------------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
         bar = QToolBar(self.tr("Main"), self)
         bar.setObjectName("main_toolbar")
         bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(bar)
         title = QLabel(self.tr("calldesk"), self)
         font = title.font()
@@ -150,46 +206,46 @@ class MainWindow(QMainWindow):
         title.setFont(font)
         title.setContentsMargins(6, 0, 12, 0)
         bar.addWidget(title)
-        self.new_action = QAction(self.tr("+ New call log"), self)
+        self.new_action = QAction(icon("new"), self.tr("New call log"), self)
         self.new_action.setObjectName("new_call")
         self.new_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
-        self.new_action.setToolTip(self.tr("Log a new call (Ctrl+N)"))
+        self.new_action.setToolTip(self.tr("Log a new call, starting now (Ctrl+N)"))
         self.new_action.triggered.connect(lambda: self.new_call())  # noqa: PLW0108
         bar.addAction(self.new_action)
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
-        self.search.setPlaceholderText(self.tr("Search calls…"))
+        self.search.setPlaceholderText(self.tr("Search calls…  (Ctrl+F)"))
         self.search.setAccessibleName(self.tr("Search calls"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(280)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.setMinimumWidth(320)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        find = QAction(self)
-        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        find.triggered.connect(lambda: self.search.setFocus())  # noqa: PLW0108
-        self.addAction(find)
+        self.find_action = QAction(self.tr("Search"), self)
+        self.find_action.setObjectName("find")
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self.focus_search)
+        self.addAction(self.find_action)
         bar.addSeparator()
         bar.addWidget(self.search)
-        self.sync_action = QAction(self.tr("⟳ Sync now"), self)
+        self.sync_action = QAction(icon("sync"), self.tr("Sync now"), self)
         self.sync_action.setObjectName("sync_now")
         self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.sync_action.setToolTip(self.tr("Send queued changes now, skipping waits (F5)"))
         self.sync_action.triggered.connect(self.sync_now)
         bar.addAction(self.sync_action)
-        #: Hook for the accounts dialog (``calldesk.ui.accounts``): enabled when it is wired in.
-        self.accounts_action = QAction(self.tr("Accounts…"), self)
+        self.accounts_action = QAction(icon("accounts"), self.tr("Accounts…"), self)
         self.accounts_action.setObjectName("accounts")
-        self.accounts_action.setVisible(False)
+        self.accounts_action.setToolTip(self.tr("Add, change or remove CRM accounts"))
+        self.accounts_action.triggered.connect(self.open_accounts)
         bar.addAction(self.accounts_action)
         spacer = QWidget(self)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.offline_switch = QCheckBox(self.tr("Offline"), self)
+        self.offline_switch = QCheckBox(self.tr("Simulate offline"), self)
         self.offline_switch.setObjectName("offline_switch")
         self.offline_switch.setToolTip(self.tr("Simulate having no network: saves queue up"))
         self.offline_switch.toggled.connect(self.set_offline)
@@ -202,8 +258,12 @@ class MainWindow(QMainWindow):
         )
         bar.addWidget(self.offline_switch)
         bar.addWidget(self.demo_mark)
+        self._apply_backend_flags()
+
+    def _apply_backend_flags(self) -> None:
         self.offline_switch.setVisible(self.backend.demo)
         self.demo_mark.setVisible(self.backend.demo)
+        self.accounts_action.setVisible(self.backend.account_tools is not None)
 
     def _build_body(self) -> None:
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -218,7 +278,15 @@ class MainWindow(QMainWindow):
         self._fill_sidebar()
         self.sidebar.currentItemChanged.connect(self._on_sidebar)
         self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self._build_list())
+        self.splitter.addWidget(self._build_editor_column())
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([170, 770, 500])
+        self.setCentralWidget(self.splitter)
 
+    def _build_list(self) -> QWidget:
         middle = QWidget(self)
         column = QVBoxLayout(middle)
         column.setContentsMargins(0, 0, 0, 0)
@@ -226,45 +294,105 @@ class MainWindow(QMainWindow):
         self.banner = QLabel(middle)
         self.banner.setObjectName("offline_banner")
         self.banner.setAccessibleName(self.tr("Connection"))
-        self.banner.setContentsMargins(10, 6, 10, 6)
+        self.banner.setContentsMargins(10, 7, 10, 7)
         self.banner.setAutoFillBackground(True)
         self.banner.setBackgroundRole(self.banner.backgroundRole().AlternateBase)
         self.banner.hide()
         column.addWidget(self.banner)
-        self.table = QTableView(middle)
+        self.table = CallTable(self._row_refusal, middle)
         self.table.setObjectName("call_list")
         self.table.setAccessibleName(self.tr("Calls"))
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        # The list is newest first: show that before sorting is switched on (which sorts by it).
+        header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for number, width in enumerate((26, 120, 200, 72, 64, 100, 160, 80)):
-            header.resizeSection(number, width)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._on_row)
-        column.addWidget(self.table, 1)
-        self.splitter.addWidget(middle)
+        header.setMinimumSectionSize(24)
+        metrics = self.table.fontMetrics()
 
+        def width(sample: str) -> int:
+            return metrics.horizontalAdvance(sample) + 28
+
+        widths = (
+            30,
+            width("Yesterday 23:54"),
+            width("Chloe Moreau  +1 312-555-01"),
+            width("Outbound"),
+            width("Duration"),
+            width("Not interested"),
+            200,
+            width("pipedrive·"),
+        )
+        for number, size in enumerate(widths):
+            header.setSectionResizeMode(number, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(number, size)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)  # the note takes the rest
+        self.table.hideColumn(3)  # direction: shown in the editor; the list keeps to the essentials
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
+        self.table.file_dropped.connect(self._on_row_drop)
+        self.table.drag_refused.connect(lambda why: self.statusBar().showMessage(why, 5000))
+        self.table.leave_forward.connect(self.focus_editor)
+        column.addWidget(self.table, 1)
+        return middle
+
+    def _build_editor_column(self) -> QWidget:
         right = QWidget(self)
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
         right_column.setSpacing(4)
+        self.notice = QFrame(right)
+        self.notice.setObjectName("editor_notice")
+        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
+        self.notice.setAutoFillBackground(True)
+        self.notice.setBackgroundRole(self.notice.backgroundRole().AlternateBase)
+        row = QHBoxLayout(self.notice)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.notice_icon = QLabel(self.notice)
+        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
+        self.notice_text = QLabel(self.notice)
+        self.notice_text.setObjectName("editor_notice_text")
+        self.notice_text.setWordWrap(True)
+        self.delete_button = QPushButton(icon("delete"), self.tr("Delete call…"), self.notice)
+        self.delete_button.setObjectName("delete_call")
+        self.delete_button.clicked.connect(lambda: self.spawn(self.delete_current()))
+        row.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.notice_text, 1)
+        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.notice.hide()
+        right_column.addWidget(self.notice)
         self.editor_stack = QStackedWidget(right)
         self.editor_stack.setObjectName("editor_stack")
+        self.empty_page = self._build_empty_page(self.editor_stack)
+        self.editor_stack.addWidget(self.empty_page)
+        self.conflict_view = ConflictView(self.editor_stack)
+        self.conflict_view.resolve_requested.connect(
+            lambda local_id, chosen: self.spawn(self.resolve_conflict(local_id, chosen))
+        )
+        self.editor_stack.addWidget(self.conflict_view)
         right_column.addWidget(self.editor_stack, 1)
-        #: Hook for the recording drop zone (``calldesk.ui.recording``); hidden until wired in.
-        self.drop_zone_slot = QVBoxLayout()
-        right_column.addLayout(self.drop_zone_slot)
+        self.drop_hint = QLabel(
+            self.tr("Save the call first, then drop its recording here."), right
+        )
+        self.drop_hint.setObjectName("recording_hint")
+        self.drop_hint.setForegroundRole(self.drop_hint.foregroundRole().PlaceholderText)
+        self.drop_hint.setContentsMargins(12, 4, 12, 4)
+        self.drop_hint.hide()
+        right_column.addWidget(self.drop_hint)
+        self.zone_stack = QStackedWidget(right)
+        self.zone_stack.setObjectName("recording_zones")
+        self.zone_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.zone_stack.hide()
+        right_column.addWidget(self.zone_stack)
         self.history_toggle = QToolButton(right)
         self.history_toggle.setObjectName("history_toggle")
         self.history_toggle.setText(self.tr("History"))
@@ -280,14 +408,39 @@ class MainWindow(QMainWindow):
         self.history.setMaximumHeight(120)
         self.history.hide()
         right_column.addWidget(self.history)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([180, 660, 560])
-        self.setCentralWidget(self.splitter)
+        return right
+
+    def _build_empty_page(self, parent: QWidget) -> QWidget:
+        page = QWidget(parent)
+        page.setObjectName("no_accounts")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(32, 48, 32, 32)
+        layout.setSpacing(12)
+        title = QLabel(self.tr("No CRM account yet"), page)
+        font = title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        title.setFont(font)
+        text = QLabel(
+            self.tr(
+                "Add the Close, Pipedrive, Apollo or Buildr account you log calls into. "
+                "calldesk keeps every call here first and sends it in the background, "
+                "so nothing is lost when the network is not."
+            ),
+            page,
+        )
+        text.setWordWrap(True)
+        self.add_account_button = QPushButton(icon("accounts"), self.tr("Add an account…"), page)
+        self.add_account_button.setObjectName("add_account")
+        self.add_account_button.clicked.connect(self.open_accounts)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addWidget(self.add_account_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+        return page
 
     def _fill_sidebar(self) -> None:
+        self.sidebar.blockSignals(True)
         self.sidebar.clear()
         bold = self.sidebar.font()
         bold.setBold(True)
@@ -309,6 +462,8 @@ class MainWindow(QMainWindow):
             item = QTreeWidgetItem([label])
             item.setData(0, ROLE_FILTER, ("account", name))
             reason = self.backend.unavailable.get(name)
+            if reason:
+                item.setIcon(0, icon("needs_auth"))
             item.setToolTip(0, reason or f"{account.vendor.value} · {account.base_url}")
             accounts.addChild(item)
         filters = section(self.tr("FILTERS"))
@@ -323,17 +478,41 @@ class MainWindow(QMainWindow):
             filters.addChild(item)
             self.filter_items[key] = item
         self.sidebar.setCurrentItem(self.all_item)
+        self.sidebar.blockSignals(False)
+
+    def sidebar_accounts(self) -> list[str]:
+        """The account names the sidebar lists."""
+        names: list[str] = []
+        for number in range(self.sidebar.topLevelItemCount()):
+            section = self.sidebar.topLevelItem(number)
+            for child in range(section.childCount() if section is not None else 0):
+                item = section.child(child) if section is not None else None
+                data = item.data(0, ROLE_FILTER) if item is not None else None
+                if data and data[0] == "account":
+                    names.append(str(data[1]))
+        return names
 
     def _build_status(self) -> None:
         status = self.statusBar()
         self.status_button = QPushButton(self)
         self.status_button.setObjectName("sync_status")
         self.status_button.setFlat(True)
+        self.status_button.setStyleSheet("QPushButton { text-align: left; padding: 2px 8px; }")
         self.status_button.setAccessibleName(self.tr("Sync status; opens the queue"))
         self.status_button.setToolTip(self.tr("Open the sync queue"))
         self.status_button.clicked.connect(self.open_queue)
         status.addPermanentWidget(self.status_button, 1)
+        self.rate_label = QLabel(self)
+        self.rate_label.setObjectName("rate_budget")
+        self.rate_label.setToolTip(self.tr("Requests each CRM still allows in its current window"))
+        self.rate_label.setContentsMargins(8, 0, 8, 0)
+        status.addPermanentWidget(self.rate_label)
         self._update_status(pending=0, failed=0)
+
+    def _install_keys(self) -> None:
+        leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor_stack)
+        leave.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        leave.activated.connect(self.focus_list)
 
     # -- layout persistence --------------------------------------------------------------------
 
@@ -352,21 +531,53 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/splitter", self.splitter.saveState())
         self._settings.sync()
 
-    closing = Signal()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.bridge.close()
+        self._unsubscribe_progress()
+        self._status_timer.stop()
         self.queue_panel.close()
+        if self.accounts_dialog is not None:
+            self.accounts_dialog.close()
         super().closeEvent(event)
         self.closing.emit()
 
+    # -- focus ---------------------------------------------------------------------------------
+
+    def focus_list(self) -> None:
+        """Esc: back to the call list."""
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_editor(self) -> None:
+        """Tab/Enter from the list: into the first field the rep can change."""
+        form = self.form
+        if form is None:
+            page = self.editor_stack.currentWidget()
+            if page is not None:
+                page.setFocus(Qt.FocusReason.TabFocusReason)
+            return
+        for name in form.field_names():
+            widget = form.fields[name]
+            if widget.is_editable():
+                widget.focus_widget().setFocus(Qt.FocusReason.TabFocusReason)
+                return
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
     # -- list and filters ----------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Load the list and the status (call once the loop runs)."""
+    def start(self, *, refresh: bool = False) -> None:
+        """Load the list, the status and unsaved drafts (call once the loop runs).
+
+        ``refresh``: also fetch every account's calls from its CRM in the background.
+        """
         self.spawn(self.model.reload())
         self.spawn(self.refresh_status())
+        self.spawn(self.restore_drafts())
+        if refresh:
+            self.spawn(self.refresh_all())
 
     async def refresh_all(self) -> None:
         """Fetch every connected account's lookups and calls from its CRM (in the background)."""
@@ -401,6 +612,7 @@ class MainWindow(QMainWindow):
             states=(SyncState.FAILED,) if kind == "failed" else (),
             since=start_of_week.timestamp() if kind == "week" else None,
         )
+        self.table.setColumnHidden(7, kind == "account")  # one account: no need to repeat it
         if kind == "account":
             self.new_call(value)
 
@@ -436,6 +648,7 @@ class MainWindow(QMainWindow):
             )
             form.save_requested.connect(self._on_save)
             form.draft_changed.connect(partial(self._on_draft, account))
+            form.validated.connect(partial(self._calm_locked, form))
             self.editor_stack.addWidget(form)
             self._forms[account] = form
         return form
@@ -450,35 +663,124 @@ class MainWindow(QMainWindow):
         data = item.data(0, ROLE_FILTER) if item is not None else None
         if data and data[0] == "account":
             return str(data[1])
-        if self._editing is not None:
+        if self._editing is not None and self._editing[0] in self.service.accounts():
             return self._editing[0]
         names = list(self.service.accounts())
         return names[0] if names else None
 
+    def _show_default_editor(self) -> None:
+        if self.service.accounts():
+            self.new_call()
+        else:
+            self._editing = None
+            self.editor_stack.setCurrentWidget(self.empty_page)
+            self._show_zone(None)
+            self._set_notice(None)
+            self.history_toggle.setEnabled(False)
+
     def new_call(self, account: str | None = None) -> None:
-        """Show an empty editor for ``account`` (the selected one by default)."""
+        """Ctrl+N: an empty editor for ``account`` (the selected one by default), starting now."""
         name = account or self._default_account()
         if name is None:
+            self._show_default_editor()
             return
         form = self.form_for(name)
         self.editor_stack.setCurrentWidget(form)
         form.new_record({})
         self._editing = (name, None)
+        self._locked = False
+        self._set_notice(None)
         self._draft_id = uuid.uuid4().hex
+        self._draft = None
         self.table.clearSelection()
         self.history.clear()
         self.history_toggle.setEnabled(False)
+        self._show_zone(name)
 
     async def open_record(self, account: str, local_id: str) -> None:
-        """Load a call into its account's editor, with its history."""
+        """Load a call into its account's editor (or the conflict view), with its history."""
         record = await self.service.find(account, local_id)
-        form = self.form_for(account)
-        self.editor_stack.setCurrentWidget(form)
-        form.load_record(record.fields, existing=record.remote_id is not None)
+        schema = self.service.schema_for(account)
         self._editing = (account, local_id)
         self._draft_id = uuid.uuid4().hex
+        self._draft = None
         self.history_toggle.setEnabled(True)
+        if record.state == SyncState.CONFLICT:
+            version = await self.service.conflict(local_id)
+            if version is not None:
+                self.conflict_view.show_conflict(
+                    schema, account, local_id, version.local_fields, version.remote_fields
+                )
+                self.editor_stack.setCurrentWidget(self.conflict_view)
+                self._set_notice(None)
+                self._show_zone(None)
+                await self._load_history(local_id)
+                return
+        form = self.form_for(account)
+        self.editor_stack.setCurrentWidget(form)
+        self._locked = schema.capabilities.update is None and record.remote_id is not None
+        form.load_record(record.fields, existing=record.remote_id is not None)
+        if self._locked:
+            self._set_notice(
+                self.tr(
+                    "{crm} doesn't allow changes to a logged call. "
+                    "You can delete it and log it again."
+                ).format(crm=schema.label),
+                delete=schema.capabilities.delete,
+            )
+        else:
+            self._set_notice(None)
+        draft = self._record_drafts.get(local_id)
+        if draft is not None and not self._locked:
+            form.load_draft(draft.form)
+            self._draft_id = draft.draft_id
+            self._draft = (account, dict(draft.form))
+        self._show_zone(account, saved=True)
         await self._load_history(local_id)
+
+    def _set_notice(self, text: str | None, *, delete: bool = False) -> None:
+        if not text:
+            self.notice.hide()
+            return
+        self.notice_text.setText(text)
+        self.delete_button.setVisible(delete)
+        self.notice.show()
+
+    def _calm_locked(self, form: EditorForm) -> None:
+        """The window's calm notice already says a logged call can't change: no red repeat."""
+        if self._locked and form is self.form:
+            form.message.hide()
+
+    def notice_text_shown(self) -> str | None:
+        """The calm line above the editor, if shown."""
+        return self.notice_text.text() if self.notice.isVisibleTo(self) else None
+
+    async def delete_current(self) -> None:
+        """Delete the open call (queued like every change)."""
+        if self._editing is None:
+            return
+        account, local_id = self._editing
+        if local_id is None:
+            return
+        try:
+            await self.service.delete_call(account, local_id)
+        except self.backend.service_error as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.statusBar().showMessage(
+            self.tr("Deleted here; {crm} is told in the background.").format(
+                crm=self.service.schema_for(account).label
+            ),
+            5000,
+        )
+        self.new_call(account)
+
+    async def resolve_conflict(self, local_id: str, chosen: dict[str, Any]) -> None:
+        """Apply the conflict view's choices and show the call again."""
+        await self.service.resolve_conflict(local_id, chosen)
+        self.statusBar().showMessage(self.tr("Conflict resolved; your choice syncs now."), 5000)
+        if self._editing is not None and self._editing[1] == local_id:
+            await self.open_record(self._editing[0], local_id)
 
     async def _load_history(self, local_id: str) -> None:
         entries = await self.service.history(local_id)
@@ -498,6 +800,8 @@ class MainWindow(QMainWindow):
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )
 
+    # -- drafts --------------------------------------------------------------------------------
+
     def _on_draft(self, account: str, raw: dict[str, str]) -> None:
         self._draft = (account, dict(raw))
         self._draft_timer.start()
@@ -508,6 +812,34 @@ class MainWindow(QMainWindow):
         account, raw = self._draft
         local_id = self._editing[1] if self._editing[0] == account else None
         await self.service.save_draft(self._draft_id, account, raw, local_id)
+
+    async def restore_drafts(self) -> None:
+        """Bring back what the rep typed but did not save (the newest draft opens at once)."""
+        accounts = self.service.accounts()
+        drafts = [d for d in await self.service.drafts() if d.account in accounts]
+        self._record_drafts = {d.local_id: d for d in reversed(drafts) if d.local_id is not None}
+        if not drafts:
+            return
+        newest = drafts[0]
+        if newest.local_id is not None:
+            await self.open_record(newest.account, newest.local_id)
+        else:
+            self.new_call(newest.account)
+            form = self.form
+            if form is None:
+                return
+            form.load_draft(newest.form)
+            self._draft_id = newest.draft_id
+            self._draft = (newest.account, dict(newest.form))
+        when = newest.updated_at.astimezone().strftime("%H:%M")
+        self.statusBar().showMessage(
+            self.tr("Restored what you were typing at {when}; it was never lost.").format(
+                when=when
+            ),
+            8000,
+        )
+
+    # -- saving --------------------------------------------------------------------------------
 
     def _on_save(self, wire: dict[str, Any], and_new: bool) -> None:
         self.spawn(self.save(wire, and_new=and_new))
@@ -532,6 +864,8 @@ class MainWindow(QMainWindow):
             form.show_remote_errors(str(exc))
             return False
         await self.service.drop_draft(self._draft_id)
+        if local_id is not None:
+            self._record_drafts.pop(local_id, None)
         self._draft = None
         self.statusBar().showMessage(self.tr("Saved. It syncs in the background."), 4000)
         if and_new:
@@ -540,11 +874,182 @@ class MainWindow(QMainWindow):
             self._editing = (account, record.local_id)
             form.load_record(record.fields, existing=record.remote_id is not None)
             self.history_toggle.setEnabled(True)
+            self._show_zone(account, saved=True)
         return True
+
+    # -- recordings ----------------------------------------------------------------------------
+
+    def zone_for(self, account: str) -> RecordingDropZone:
+        """The recording drop zone of ``account`` (built once, from its vendor schema)."""
+        zone = self._zones.get(account)
+        if zone is None:
+            service = self.service
+            zone = RecordingDropZone(
+                service.schema_for(account),
+                check=lambda path: service.check_recording(account, path),
+                attach=lambda path: self._attach(account, path),
+                spawn=self.spawn,
+                parent=self.zone_stack,
+            )
+            zone.cancel_requested.connect(lambda op_id: self.spawn(self.service.discard(op_id)))
+            zone.retry_requested.connect(lambda op_id: self.spawn(self._retry_upload(op_id)))
+            zone.duration_offered.connect(partial(self._use_duration, account))
+            zone.queued.connect(lambda _op: self.spawn(self._track_uploads()))
+            self.zone_stack.addWidget(zone)
+            self._zones[account] = zone
+        return zone
+
+    @property
+    def drop_zone(self) -> RecordingDropZone | None:
+        """The drop zone under the editor, when one is shown."""
+        zone = self.zone_stack.currentWidget()
+        shown = isinstance(zone, RecordingDropZone) and self.zone_stack.isVisibleTo(self)
+        return zone if shown and isinstance(zone, RecordingDropZone) else None
+
+    def _show_zone(self, account: str | None, *, saved: bool = False) -> None:
+        """The zone for ``account``'s open call; a hint instead while the call is not saved."""
+        if account is None:
+            self.zone_stack.hide()
+            self.drop_hint.hide()
+            return
+        zone = self.zone_for(account)
+        zone.reset()
+        self.zone_stack.setCurrentWidget(zone)
+        takes_files = zone.accepts_files()
+        self.zone_stack.setVisible(saved or not takes_files)
+        self.drop_hint.setVisible(takes_files and not saved)
+
+    async def _attach(self, account: str, path: Path) -> Operation:
+        if self._editing is None or self._editing[1] is None or self._editing[0] != account:
+            raise self.backend.service_error(self.tr("Save the call first, then attach."))
+        return await self.service.attach_recording(account, self._editing[1], path)
+
+    async def _retry_upload(self, op_id: str) -> None:
+        await self.service.retry(op_id)
+        self.backend.engine.sync_now()
+
+    def _use_duration(self, account: str, seconds: int) -> None:
+        form = self._forms.get(account)
+        if form is None or form is not self.form:
+            return
+        names = [n for n in form.schema.list_view.duration if n in form.fields]
+        editable = [n for n in names if form.fields[n].is_editable()]
+        if not editable:
+            self.statusBar().showMessage(self.tr("This call's duration can't be changed."), 5000)
+            return
+        form.load_draft({editable[0]: format_length(seconds)})
+        self._on_draft(account, form.raw_texts())
+
+    def _listen_progress(self) -> None:
+        relay = self.backend.progress
+        self._unsubscribe_progress = (
+            relay.subscribe(self._on_progress) if relay is not None else (lambda: None)
+        )
+
+    def _on_progress(self, op_id: str, sent: int, total: int) -> None:
+        for zone in self._zones.values():
+            zone.set_progress(op_id, sent, total)
+
+    async def _track_uploads(self) -> None:
+        """Tell the zones whose upload finished (left the queue) or failed."""
+        waiting = {z.op_id(): z for z in self._zones.values() if z.op_id() is not None}
+        if not waiting:
+            return
+        ops = {op.op_id: op for op in await self.service.queue()}
+        for op_id, zone in waiting.items():
+            if op_id is None or zone.op_id() != op_id:
+                continue
+            op = ops.get(op_id)
+            if op is None:
+                zone.set_done(op_id)
+            elif op.state in FAILED_UPLOAD:
+                zone.set_failed(op_id, op.last_error or self.tr("The CRM refused the upload."))
+
+    def _row_refusal(self, row: int, path: Path) -> str | None:
+        account = self.model.row_at(row).account
+        if account not in self.service.accounts():
+            return self.tr("This call's account is not connected.")
+        try:
+            if not self.zone_for(account).accepts_files():
+                self.service.check_recording(account, path)  # raises with the CRM's reason
+        except Exception as exc:  # the service's refusal, in words for the rep
+            return str(exc)
+        return None
+
+    def _on_row_drop(self, row: int, path: str) -> None:
+        summary = self.model.row_at(row)
+        self.table.selectionModel().blockSignals(True)
+        self.table.selectRow(row)
+        self.table.selectionModel().blockSignals(False)
+        self.spawn(self._attach_to_row(summary.account, summary.local_id, Path(path)))
+
+    async def _attach_to_row(self, account: str, local_id: str, path: Path) -> None:
+        await self.open_record(account, local_id)
+        zone = self.drop_zone
+        if zone is not None:
+            zone.take_file(path)
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def open_accounts(self) -> None:
+        """Show the accounts dialog (non-modal)."""
+        tools = self.backend.account_tools
+        if tools is None:
+            return
+        if self.accounts_dialog is None:
+            dialog = AccountsDialog(
+                tools.config, tools.secrets, tools.test, spawn=self.spawn, parent=self
+            )
+            dialog.setModal(False)
+            dialog.accounts_changed.connect(self._reload_timer.start)
+            self.accounts_dialog = dialog
+        self.accounts_dialog.show()
+        self.accounts_dialog.raise_()
+        self.accounts_dialog.activateWindow()
+
+    async def reload_backend(self) -> None:
+        """The accounts changed: reopen the backend and carry on with it."""
+        if self._reopen is None:
+            return
+        if self._draft_timer.isActive():
+            self._draft_timer.stop()
+            await self._store_draft()
+        self._cancel_tasks()
+        self.bridge.close()
+        self._unsubscribe_progress()
+        self.statusBar().showMessage(self.tr("Connecting the accounts…"))
+        backend = await self._reopen()
+        self.rebind(backend)
+        self.statusBar().showMessage(self.tr("Accounts updated."), 4000)
+
+    def rebind(self, backend: Backend) -> None:
+        """Carry on with another backend (same window, new accounts)."""
+        self.backend = backend
+        self.service = backend.service
+        self.model.set_service(self.service)
+        self.queue_panel.set_service(self.service)
+        for form in self._forms.values():
+            self.editor_stack.removeWidget(form)
+            form.deleteLater()
+        for zone in self._zones.values():
+            self.zone_stack.removeWidget(zone)
+            zone.deleteLater()
+        self._forms.clear()
+        self._zones.clear()
+        self._editing = None
+        self.bridge = BusBridge(backend, self)
+        self.bridge.changed.connect(self._on_changes)
+        self._listen_progress()
+        self._apply_backend_flags()
+        self._fill_sidebar()
+        self._on_sidebar(self.all_item, None)
+        self._show_default_editor()
+        self.start(refresh=True)
 
     # -- sync state ----------------------------------------------------------------------------
 
     def sync_now(self) -> None:
+        """F5: send what is queued now."""
         self.backend.engine.sync_now()
         self.statusBar().showMessage(self.tr("Syncing…"), 2000)
 
@@ -568,6 +1073,8 @@ class MainWindow(QMainWindow):
             self.spawn(self.refresh_status())
             if self.queue_panel.isVisible():
                 self.spawn(self.queue_panel.refresh())
+        if changes.outbox:
+            self.spawn(self._track_uploads())
         if changes.local_ids and self._editing and self._editing[1] in changes.local_ids:
             local_id = self._editing[1]
             if local_id is not None:
@@ -581,11 +1088,13 @@ class MainWindow(QMainWindow):
 
     def _update_status(self, *, pending: int, failed: int) -> None:
         online = self.backend.engine.connectivity.online
-        parts = [self.tr("● Online") if online else self.tr("○ Offline")]
+        self._pending = pending
+        self.status_button.setIcon(icon("online" if online else "offline"))
+        parts = [self.tr("Online") if online else self.tr("Offline")]
         parts.append(self.tr("{n} pending").format(n=pending))
         if failed:
             parts.append(self.tr("{n} need attention").format(n=failed))
-        self.status_button.setText("  ·  ".join(parts) + self.tr("  (open queue)"))
+        self.status_button.setText("  ·  ".join(parts) + self.tr("   —  open queue"))
         self.filter_items["failed"].setText(
             0, self.tr("Failed ({n})").format(n=failed) if failed else self.tr("Failed")
         )
@@ -593,9 +1102,32 @@ class MainWindow(QMainWindow):
         if online:
             self.banner.hide()
         else:
-            self.banner.setText(
-                self.tr("Offline — {n} change(s) will sync when you are back.").format(n=pending)
-                if pending
-                else self.tr("Offline — your saves are kept here and sync when you are back.")
-            )
+            if pending == 1:
+                text = self.tr("Offline — 1 change will sync when you are back")
+            elif pending:
+                text = self.tr("Offline — {n} changes will sync when you are back").format(
+                    n=pending
+                )
+            else:
+                text = self.tr("Offline — your saves are kept here and sync when you are back")
+            self.banner.setText(text)
             self.banner.show()
+        self._update_rate()
+
+    def rate_text(self) -> str:
+        """Each account's rate-limit budget, where its CRM told it (``Close: 88/100 req left``)."""
+        parts: list[str] = []
+        for name, syncer in self.backend.engine.syncers.items():
+            info = syncer.status.rate_info
+            if info is None or info.remaining is None:
+                continue
+            budget = f"{info.remaining}/{info.limit}" if info.limit else f"{info.remaining}"
+            parts.append(
+                self.tr("{account}: {budget} req left").format(account=name, budget=budget)
+            )
+        return "   ".join(parts)
+
+    def _update_rate(self) -> None:
+        text = self.rate_text()
+        self.rate_label.setText(text)
+        self.rate_label.setVisible(bool(text))

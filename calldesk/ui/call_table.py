@@ -1,0 +1,80 @@
+"""The call list view: a ``QTableView`` that takes a recording dropped on a row, hands focus on.
+
+Dropping one local file on a row emits :attr:`CallTable.file_dropped` with the row and the path;
+a row whose CRM takes no recording files refuses the drag, and :attr:`CallTable.drag_refused`
+says why (the window shows it). Tab and Enter emit :attr:`CallTable.leave_forward`, so focus
+moves from the list to the editor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+
+from calldesk.ui.recording import local_file_of
+
+RowRefusal = Callable[[int, Path], str | None]
+"""``(row, path) -> reason``: why the row's call cannot take the file (None: it can)."""
+
+
+class CallTable(QTableView):
+    """The call list view (see the module docstring)."""
+
+    file_dropped = Signal(int, str)
+    drag_refused = Signal(str)
+    leave_forward = Signal()
+
+    def __init__(self, refusal: RowRefusal, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._refusal = refusal
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
+        self.setTabKeyNavigation(False)
+
+    def _target(self, position: QPoint, path: Path | None) -> int | None:
+        if path is None:
+            return None
+        row = self.indexAt(position).row()
+        if row < 0:
+            return None
+        reason = self._refusal(row, path)
+        if reason:
+            self.drag_refused.emit(reason)
+            return None
+        return row
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_file_of(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        path = local_file_of(event.mimeData().urls())
+        if self._target(event.position().toPoint(), path) is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = local_file_of(event.mimeData().urls())
+        row = self._target(event.position().toPoint(), path)
+        if row is None or path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.file_dropped.emit(row, str(path))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self.leave_forward.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
