@@ -75,6 +75,8 @@ IDENTITY: dict[str, Comparator] = {
 _GET_PAGES = 10
 _RECOVERY_PAGES = 10
 _LOOKUP_PAGES = 5
+#: Contacts and accounts search pages hold at most 100 records (``apollo.md``).
+_SEARCH_PER_PAGE = 100
 
 
 class ApolloPolicy(VendorPolicy):
@@ -221,7 +223,6 @@ class ApolloAdapter:
         if source == "users":
             return await self._users(query)
         if source == "contacts":
-            body = await self._post_search("/api/v1/contacts/search", {"q_keywords": query})
             return [
                 LookupItem(
                     source,
@@ -229,12 +230,11 @@ class ApolloAdapter:
                     _person_name(c),
                     _text(c, "organization_name") or _text(c, "email"),
                 )
-                for c in expect_objects(body.get("contacts", []), "contacts")
+                async for c in self._post_search_pages(
+                    "/api/v1/contacts/search", {"q_keywords": query}, "contacts"
+                )
             ]
         if source == "accounts":
-            body = await self._post_search(
-                "/api/v1/accounts/search", {"q_organization_name": query}
-            )
             return [
                 LookupItem(
                     source,
@@ -242,7 +242,9 @@ class ApolloAdapter:
                     _text(a, "name"),
                     _text(a, "domain"),
                 )
-                for a in expect_objects(body.get("accounts", []), "accounts")
+                async for a in self._post_search_pages(
+                    "/api/v1/accounts/search", {"q_organization_name": query}, "accounts"
+                )
             ]
         raise Unsupported(f"Apollo has no lookup called {source!r}")
 
@@ -282,13 +284,24 @@ class ApolloAdapter:
             page += 1
         return items
 
-    async def _post_search(self, path: str, body: Mapping[str, JSONValue]) -> JSONObject:
+    async def _post_search_pages(
+        self, path: str, body: Mapping[str, JSONValue], key: str
+    ) -> AsyncIterator[JSONObject]:
+        """The ``key`` objects of a POST search, page by page (at most 100 per page, bounded)."""
         payload: dict[str, JSONValue] = {
-            key: value for key, value in body.items() if value not in ("", None)
+            name: value for name, value in body.items() if value not in ("", None)
         }
-        payload.update({"page": 1, "per_page": 25})
-        response = await self._http.request("POST", self._http.url(path), json_body=payload)
-        return expect_object(decode_json(response), path)
+        page = 1
+        while page <= _LOOKUP_PAGES:
+            payload.update({"page": page, "per_page": _SEARCH_PER_PAGE})
+            response = await self._http.request("POST", self._http.url(path), json_body=payload)
+            found = expect_object(decode_json(response), path)
+            objects = expect_objects(found.get(key, []), key)
+            for obj in objects:
+                yield obj
+            if page >= _total_pages(found) or not objects:
+                return
+            page += 1
 
     async def _search_once(self, params: QueryParams) -> JSONObject:
         body = await self._http.get_json(self._http.url(SEARCH), params)

@@ -273,7 +273,7 @@ class CloseAdapter:
                     expect_id(field(lead, "id", "lead"), "lead"),
                     _text(lead, "display_name") or _text(lead, "name"),
                 )
-                async for lead in self._pages("/api/v1/lead/", params, max_pages=1)
+                async for lead in self._pages("/api/v1/lead/", params, max_pages=_LOOKUP_PAGES)
             ]
         if source == "contacts":
             items = []

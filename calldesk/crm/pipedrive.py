@@ -74,8 +74,21 @@ SEARCH_SOURCES = {
     "organizations": "/api/v2/organizations/search",
 }
 
+#: Lookup sources listed (empty query) by the v2 "get all" endpoints (cursor paging), and the
+#: key holding each item's name.
+LIST_SOURCES = {
+    "persons": ("/api/v2/persons", "name"),
+    "deals": ("/api/v2/deals", "title"),
+    "organizations": ("/api/v2/organizations", "name"),
+}
+#: Leads have no v2 list: ``GET /v1/leads`` pages with ``start``/``limit``.
+LEADS_LIST = "/api/v1/leads"
+#: Page size of the lookup list endpoints (the documented maximum is 500).
+LIST_PAGE = 500
+
 _RECOVERY_PAGES = 40
 _SEARCH_PAGES = 3
+_LIST_PAGES = 10
 
 
 class PipedrivePolicy(VendorPolicy):
@@ -213,9 +226,11 @@ class PipedriveAdapter:
         if path is None:
             raise Unsupported(f"Pipedrive has no lookup called {source!r}")
         term = query.strip()
-        if len(term) < 2:
-            return []  # the search endpoints need at least two characters
-        return await self._search(source, path, term)
+        if len(term) >= 2:
+            return await self._search(source, path, term)
+        # The search endpoints need at least two characters: list everything instead.
+        listed = await (self._leads() if source == "leads" else self._list(source))
+        return [item for item in listed if query_matches(term, item.label, item.detail)]
 
     async def check_auth(self) -> str:
         me = _data_object(await self._http.get_json(self._http.url("/api/v1/users/me")), "me")
@@ -245,6 +260,61 @@ class PipedriveAdapter:
             start = (
                 next_start if next_start is not None and next_start > start else start + len(items)
             )
+
+    async def _list(self, source: str) -> list[LookupItem]:
+        """Every person, deal or organization (v2 "get all", cursor paging, bounded)."""
+        path, name_key = LIST_SOURCES[source]
+        items: list[LookupItem] = []
+        cursor: str | None = None
+        for _ in range(_LIST_PAGES):
+            params: QueryParams = [
+                ("limit", str(LIST_PAGE)),
+                *([("cursor", cursor)] if cursor else []),
+            ]
+            body = expect_object(await self._http.get_json(self._http.url(path), params), path)
+            data = _data(body, path)
+            for obj in [] if data is None else expect_objects(data, f"{path} data"):
+                items.append(
+                    LookupItem(
+                        source,
+                        expect_id(field(obj, "id", source), source),
+                        _text(obj, name_key),
+                        _detail(obj),
+                    )
+                )
+            extra = body.get("additional_data")
+            cursor = opt_str(extra.get("next_cursor")) if isinstance(extra, dict) else None
+            if not cursor:
+                break
+        return items
+
+    async def _leads(self) -> list[LookupItem]:
+        """Every lead not archived (``GET /v1/leads``, ``start``/``limit`` paging, bounded)."""
+        items: list[LookupItem] = []
+        start = 0
+        for _ in range(_LIST_PAGES):
+            params: QueryParams = [("start", str(start)), ("limit", str(LIST_PAGE))]
+            body = expect_object(
+                await self._http.get_json(self._http.url(LEADS_LIST), params), LEADS_LIST
+            )
+            data = _data(body, LEADS_LIST)
+            leads = [] if data is None else expect_objects(data, "leads")
+            for lead in leads:
+                items.append(
+                    LookupItem(
+                        "leads", expect_id(field(lead, "id", "lead"), "lead"), _text(lead, "title")
+                    )
+                )
+            extra = body.get("additional_data")
+            # v1 leads put start/limit/more_items_in_collection directly in additional_data.
+            paging = extra if isinstance(extra, dict) else {}
+            nested = paging.get("pagination")
+            if isinstance(nested, dict):
+                paging = nested
+            if paging.get("more_items_in_collection") is not True or not leads:
+                break
+            start += len(leads)
+        return items
 
     async def _search(self, source: str, path: str, term: str) -> list[LookupItem]:
         items: list[LookupItem] = []

@@ -1,8 +1,9 @@
-"""The Pipedrive sandbox: v1 call logs (no update), users, and v2 search pickers.
+"""The Pipedrive sandbox: v1 call logs (no update), users, v2 search and "get all" pickers.
 
 Follows ``pipedrive.md`` and the v1/v2 OpenAPI files: ``x-api-token`` auth, the
 ``{"success", "data", "additional_data"}`` envelope, ``start``/``limit`` (<= 50) pagination for
-call logs and cursors for v2 search, required ``to_phone_number``/``outcome``/``start_time``/
+call logs (and ``start``/``limit`` for v1 leads), cursors for v2 search and the v2
+persons/deals/organizations lists, required ``to_phone_number``/``outcome``/``start_time``/
 ``end_time`` (``YYYY-MM-DD HH:MM:SS`` UTC) with Joi-style single-string errors, ``deal_id`` xor
 ``lead_id``, responses with ``.000Z`` times and a string ``duration``, one recording per call
 (multipart field ``file``, streamed to disk, 409 on a second), 410 after delete, and the
@@ -83,6 +84,7 @@ class PipedriveApi(VendorApi):
         self._rnd = random.Random(f"{cfg.seed}:pipedrive")
         self.company_id = 7700000 + self._rnd.randrange(99999)
         created = _stamp(d.now - timedelta(days=500))
+        self.created_at = d.now - timedelta(days=400)
         self.users = [
             {
                 "id": 11000 + i,
@@ -108,7 +110,7 @@ class PipedriveApi(VendorApi):
             }
             for i, u in enumerate(d.users)
         ]
-        self.orgs = [
+        self.orgs: list[dict[str, Any]] = [
             {"id": 300 + i, "type": "organization", "name": c.name, "address": "", "visible_to": 3}
             for i, c in enumerate(d.companies)
         ]
@@ -128,7 +130,7 @@ class PipedriveApi(VendorApi):
             }
             for i, p in enumerate(d.contacts)
         ]
-        self.deals = [
+        self.deals: list[dict[str, Any]] = [
             {
                 "id": 500 + i,
                 "type": "deal",
@@ -151,7 +153,7 @@ class PipedriveApi(VendorApi):
             }
             for i, deal in enumerate(d.deals)
         ]
-        self.leads = [
+        self.leads: list[dict[str, Any]] = [
             {
                 "id": str(uuid.UUID(int=self._rnd.getrandbits(128), version=4)),
                 "type": "lead",
@@ -292,6 +294,10 @@ class PipedriveApi(VendorApi):
                 self.search(lambda: self.orgs, "name"),
                 methods=["GET"],
             ),
+            Route("/api/v2/persons", self.list_all(self._person_entity), methods=["GET"]),
+            Route("/api/v2/deals", self.list_all(self._deal_entity), methods=["GET"]),
+            Route("/api/v2/organizations", self.list_all(self._org_entity), methods=["GET"]),
+            Route("/api/v1/leads", self.list_leads, methods=["GET"]),
         ]
 
     def _find(self, log_id: str) -> dict[str, Any] | Response:
@@ -462,3 +468,140 @@ class PipedriveApi(VendorApi):
             )
 
         return endpoint
+
+    # -- "get all" lists (v2 entities with cursor paging; v1 leads with start/limit) ----------
+
+    def _created(self) -> str:
+        return iso_z(self.created_at)
+
+    def _person_entity(self) -> list[dict[str, Any]]:
+        def labelled(values: list[str]) -> list[dict[str, Any]]:
+            return [{"value": v, "primary": i == 0, "label": "work"} for i, v in enumerate(values)]
+
+        return [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "first_name": p["name"].split(" ")[0],
+                "last_name": p["name"].split(" ")[-1],
+                "owner_id": p["owner"]["id"],
+                "org_id": p["organization"]["id"],
+                "add_time": self._created(),
+                "update_time": self._created(),
+                "emails": labelled(p["emails"]),
+                "phones": labelled(p["phones"]),
+                "is_deleted": False,
+                "visible_to": p["visible_to"],
+                "label_ids": [],
+            }
+            for p in self.persons
+        ]
+
+    def _deal_entity(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": d["id"],
+                "title": d["title"],
+                "owner_id": d["owner"]["id"],
+                "person_id": d["person"]["id"],
+                "org_id": d["organization"]["id"],
+                "pipeline_id": 1,
+                "stage_id": d["stage"]["id"],
+                "value": d["value"],
+                "currency": d["currency"],
+                "add_time": self._created(),
+                "update_time": self._created(),
+                "stage_change_time": self._created(),
+                "is_deleted": False,
+                "is_archived": d["is_archived"],
+                "status": d["status"],
+                "visible_to": d["visible_to"],
+                "label_ids": [],
+            }
+            for d in self.deals
+        ]
+
+    def _org_entity(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": o["id"],
+                "name": o["name"],
+                "owner_id": self.users[0]["id"],
+                "add_time": self._created(),
+                "update_time": self._created(),
+                "is_deleted": False,
+                "visible_to": o["visible_to"],
+                "label_ids": [],
+            }
+            for o in self.orgs
+        ]
+
+    def list_all(self, entities: Any) -> Any:
+        """A v2 "get all" endpoint over ``entities()``: ``limit`` (<= 500) and opaque ``cursor``,
+        ``additional_data.next_cursor`` null on the last page, sorted by id ascending."""
+
+        async def endpoint(request: Request) -> Response:
+            q = request.query_params
+            try:
+                limit = min(max(1, int(q.get("limit", "100"))), 500)
+                offset = int(base64.b64decode(q["cursor"]).decode()) if q.get("cursor") else 0
+            except ValueError:
+                return fail(400, "Validation failed: invalid limit or cursor")
+            items = sorted(entities(), key=lambda item: item["id"])
+            page = items[offset : offset + limit]
+            more = offset + len(page) < len(items)
+            cursor = base64.b64encode(str(offset + len(page)).encode()).decode() if more else None
+            return JSONResponse(
+                {"success": True, "data": page, "additional_data": {"next_cursor": cursor}}
+            )
+
+        return endpoint
+
+    async def list_leads(self, request: Request) -> Response:
+        """``GET /v1/leads``: not archived leads, oldest first, ``start``/``limit`` paging with
+        ``additional_data.{start, limit, more_items_in_collection}``."""
+        q = request.query_params
+        try:
+            start = max(0, int(q.get("start", "0")))
+            limit = min(max(1, int(q.get("limit", "100"))), 500)
+        except ValueError:
+            return fail(400, "Validation failed: start and limit must be integers")
+        leads = [
+            {
+                "id": lead["id"],
+                "title": lead["title"],
+                "owner_id": lead["owner"]["id"],
+                "creator_id": lead["owner"]["id"],
+                "label_ids": [],
+                "person_id": lead["person"]["id"],
+                "organization_id": lead["organization"]["id"],
+                "source_name": "API",
+                "origin": "API",
+                "origin_id": None,
+                "channel": None,
+                "channel_id": None,
+                "is_archived": False,
+                "was_seen": False,
+                "value": {"amount": lead["value"], "currency": lead["currency"]},
+                "expected_close_date": None,
+                "next_activity_id": None,
+                "add_time": self._created(),
+                "update_time": self._created(),
+                "visible_to": str(lead["visible_to"]),
+                "cc_email": f"sandbox+{self.company_id}+lead@sandbox.pipedrivemail.com",
+            }
+            for lead in self.leads
+            if not lead["is_archived"]
+        ]
+        page = leads[start : start + limit]
+        return JSONResponse(
+            {
+                "success": True,
+                "data": page,
+                "additional_data": {
+                    "start": start,
+                    "limit": limit,
+                    "more_items_in_collection": start + len(page) < len(leads),
+                },
+            }
+        )

@@ -346,7 +346,13 @@ async def test_commit_then_drop_is_maybe_delivered_and_recoverable(
 LOOKUPS: dict[Vendor, list[tuple[str, str]]] = {
     Vendor.APOLLO: [("users", ""), ("contacts", ""), ("accounts", ""), ("outcomes", "")],
     Vendor.CLOSE: [("outcomes", ""), ("users", ""), ("leads", ""), ("contacts", "")],
-    Vendor.PIPEDRIVE: [("users", "")],
+    Vendor.PIPEDRIVE: [
+        ("users", ""),
+        ("persons", ""),
+        ("deals", ""),
+        ("leads", ""),
+        ("organizations", ""),
+    ],
     Vendor.BUILDR: [("outcomes", ""), ("contacts", ""), ("companies", ""), ("projects", "")],
 }
 
@@ -385,7 +391,11 @@ async def test_lookup_details(rig: Rig) -> None:
         wanted = items[0]
         found = await pipedrive.lookup(source, str(wanted[key])[:6])
         assert str(wanted["id"]) in {item.id for item in found}, source
-    assert await pipedrive.lookup("persons", "a") == []  # the API needs two characters
+    # Search needs two characters: one character filters the full list instead.
+    searches = rig.hits(Vendor.PIPEDRIVE, "GET /api/v2/persons/search")
+    short = await pipedrive.lookup("persons", "a")
+    assert short and all("a" in item.label.lower() or "a" in item.detail for item in short)
+    assert rig.hits(Vendor.PIPEDRIVE, "GET /api/v2/persons/search") == searches
 
     apollo: CallAdapter = rig.adapter(Vendor.APOLLO)
     outcome_ids = {item.id for item in await apollo.lookup("outcomes")}

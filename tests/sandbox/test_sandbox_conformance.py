@@ -304,3 +304,34 @@ def test_apollo_write_parameters_match_spec(
     assert call["user_id"] == users[0]["id"]
     assert call["logged"] is True
     assert call["duration"] == 60
+
+
+def test_pipedrive_lookup_lists_match_schemas(
+    pd: httpx.Client, vendor_openapi: dict[str, Spec]
+) -> None:
+    """The "get all" lists the pickers fill from: v2 persons/deals/organizations, v1 leads."""
+    v1, v2 = vendor_openapi["pipedrive-v1"], vendor_openapi["pipedrive-v2"]
+    for kind in ("persons", "deals", "organizations"):
+        schema = response_schema(v2, f"/{kind}", "get")
+        # The spec types next_cursor as string but documents it as null on the last page.
+        schema["allOf"][1]["properties"]["additional_data"]["properties"]["next_cursor"] = {
+            "type": ["string", "null"]
+        }
+        first = pd.get(f"/api/v2/{kind}", params={"limit": 3}).json()
+        validate(first, schema)
+        assert len(first["data"]) == 3, kind
+        cursor = first["additional_data"]["next_cursor"]
+        assert isinstance(cursor, str), kind
+        rest = pd.get(f"/api/v2/{kind}", params={"limit": 500, "cursor": cursor}).json()
+        validate(rest, schema)
+        assert rest["additional_data"]["next_cursor"] is None, kind
+        ids = [item["id"] for item in first["data"] + rest["data"]]
+        assert ids == sorted(set(ids)), kind  # id order, no item twice across pages
+    leads = pd.get("/api/v1/leads", params={"start": 0, "limit": 5}).json()
+    validate(leads, response_schema(v1, "/leads", "get"))
+    assert len(leads["data"]) == 5
+    assert leads["additional_data"]["more_items_in_collection"] is True
+    last = pd.get("/api/v1/leads", params={"start": 5, "limit": 500}).json()
+    validate(last, response_schema(v1, "/leads", "get"))
+    assert last["additional_data"]["more_items_in_collection"] is False
+    assert {lead["id"] for lead in leads["data"]}.isdisjoint(lead["id"] for lead in last["data"])
