@@ -453,6 +453,41 @@ class CallStore:
             refresh_state(conn, local_id)
             return op
 
+    def rebuild_rows(self, account: str, *, after: str = "", limit: int = 200) -> str | None:
+        """Recompute the list columns of up to ``limit`` of ``account``'s calls (``local_id``
+        after ``after``, in id order) with the store's row builder, in one transaction.
+
+        Used after lookups change (a person's name is now known). Returns the last ``local_id``
+        seen, to pass as ``after`` for the next batch, or ``None`` when no calls are left.
+        """
+        if self._builder is None:
+            return None
+        rows = self._db.query(
+            """SELECT local_id, fields, when_ts, who, phone, direction, duration_s, outcome,
+                      note_preview
+               FROM calls WHERE account = ? AND local_id > ? ORDER BY local_id LIMIT ?""",
+            (account, after, limit),
+        )
+        if not rows:
+            return None
+        with self._db.transaction() as conn:
+            for call in rows:
+                fields = decode_json(call["fields"]) or {}
+                row, search_text = self._builder(account, fields)
+                stored = CallRow(
+                    when_ts=call["when_ts"],
+                    who=call["who"],
+                    phone=call["phone"],
+                    direction=call["direction"],
+                    duration_s=call["duration_s"],
+                    outcome=call["outcome"],
+                    note_preview=call["note_preview"],
+                )
+                if row != stored:
+                    write_fields(conn, call["local_id"], fields, row, search_text)
+        last: str = rows[-1]["local_id"]
+        return last
+
     def forget_account(self, account: str) -> int:
         """Remove every cached record, operation, draft and lookup of an account."""
         with self._db.transaction() as conn:

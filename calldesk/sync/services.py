@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,8 @@ log = logging.getLogger("calldesk.sync")
 
 #: How many remote calls are written to the store per transaction during a refresh.
 REFRESH_BATCH = 200
+#: How many cached calls get their list columns recomputed per transaction by ``relabel``.
+RELABEL_BATCH = 500
 
 
 class ServiceError(Exception):
@@ -75,6 +77,10 @@ class LabelCache:
 
     def for_account(self, account: str) -> Mapping[tuple[str, str], str]:
         return self._labels.get(account, {})
+
+    def get(self, account: str, source: str, item_id: str) -> str | None:
+        """The label of ``item_id`` in ``source``, or ``None`` when it is not cached."""
+        return self._labels.get(account, {}).get((source, item_id))
 
     def replace(self, account: str, source: str, items: Sequence[LookupItem]) -> None:
         current = {k: v for k, v in self._labels.get(account, {}).items() if k[0] != source}
@@ -134,6 +140,10 @@ def _replace_lookups(
     store: LocalStore, account: str, source: str, items: Sequence[LookupItem]
 ) -> int:
     return store.lookups.replace(account, source, items)
+
+
+def _rebuild_rows(store: LocalStore, account: str, after: str) -> str | None:
+    return store.calls.rebuild_rows(account, after=after, limit=RELABEL_BATCH)
 
 
 def _all_lookups(store: LocalStore, account: str, source: str) -> list[LookupItem]:
@@ -477,7 +487,17 @@ class CallService:
             counts[source] = len(items)
         await self._flush_audit()
         self._bus.publish(Changes(lookups=True))
+        if counts:
+            await self.relabel(account)
         return counts
+
+    async def relabel(self, account: str) -> None:
+        """Recompute the list columns (who, outcome, …) of the account's cached calls with the
+        current lookup labels, in batches on the DB worker; announces the change once."""
+        after: str | None = ""
+        while after is not None:
+            after = await self._worker.run(_rebuild_rows, account, after)
+        self._bus.publish(Changes(calls=True))
 
     async def load_labels(self) -> None:
         """Fill the label cache from the stored lookups (at start-up, before the list shows)."""
@@ -488,8 +508,20 @@ class CallService:
                 self._labels.replace(name, source, items)
 
     async def lookup(self, account: str, source: str, query: str = "") -> list[LookupItem]:
-        """Choices for a picker from the offline cache (fetched once when the cache is empty)."""
-        items = await self._worker.run(lambda s: s.lookups.search(account, source, query))
+        """Choices for a picker from the offline cache (fetched once when the cache is empty).
+
+        Items whose label contains ``query``; an item whose id is exactly ``query`` comes first
+        (so a form can find the label of a stored id).
+        """
+
+        def search(store: LocalStore) -> list[LookupItem]:
+            found = store.lookups.search(account, source, query)
+            exact = store.lookups.get(account, source, query) if query else None
+            if exact is None:
+                return found
+            return [exact, *(item for item in found if item.id != exact.id)]
+
+        items = await self._worker.run(search)
         if items or query:
             return items
         fetched_at = await self._worker.run(lambda s: s.lookups.fetched_at(account, source))
@@ -501,6 +533,39 @@ class CallService:
             self._labels.replace(account, source, fresh)
             return fresh
         return items
+
+    async def lookup_label(self, account: str, source: str, item_id: str) -> str | None:
+        """The name of lookup item ``item_id`` of ``source`` from the cached lookups, or ``None``
+        when it is not known (the caller then shows the id)."""
+        label = self._labels.get(account, source, item_id)
+        if label is not None:
+            return label
+        item = await self._worker.run(lambda s: s.lookups.get(account, source, item_id))
+        return item.label if item is not None and item.label else None
+
+    async def labels_for(
+        self, account: str, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """Labels of several ``(source, id)`` pairs at once; unknown pairs are left out."""
+        wanted = list(dict.fromkeys(pairs))
+        known = {
+            pair: label
+            for pair in wanted
+            if (label := self._labels.get(account, pair[0], pair[1])) is not None
+        }
+        missing = [pair for pair in wanted if pair not in known]
+
+        def read(store: LocalStore) -> dict[tuple[str, str], str]:
+            found: dict[tuple[str, str], str] = {}
+            for source, item_id in missing:
+                item = store.lookups.get(account, source, item_id)
+                if item is not None and item.label:
+                    found[(source, item_id)] = item.label
+            return found
+
+        if missing:
+            known.update(await self._worker.run(read))
+        return known
 
     async def _flush_audit(self) -> None:
         if self._audit is not None:
