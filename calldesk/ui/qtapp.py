@@ -3,12 +3,14 @@
 ``run(open_backend, settings_path)`` returns the exit code once the window is closed and the
 engine has stopped and the store is closed (the backend's context manager has exited).
 :class:`BackendSession` keeps one backend open and reopens it when the rep changes accounts, so
-the window picks up new accounts without a restart.
+the window picks up new accounts without a restart. With ``CALLDESK_SMOKE_TEST`` set, the window
+checks itself and closes (``calldesk.ui.smoke``; release checks of the wheel and the bundle).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -17,7 +19,9 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from calldesk.ui.identity import apply_identity
 from calldesk.ui.ports import Backend
+from calldesk.ui.smoke import SmokeTest
 from calldesk.ui.window import MainWindow
 
 BackendOpener = Callable[[], AbstractAsyncContextManager[Backend]]
@@ -75,6 +79,10 @@ def run(open_backend: BackendOpener, settings_path: Path) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("calldesk")
     app.setOrganizationName("calldesk")
+    apply_identity(app)  # the .desktop id and the window icon
     app.setQuitOnLastWindowClosed(False)  # the loop ends after the engine has stopped
+    smoke = SmokeTest.from_env(os.environ)
+    if smoke is not None:
+        open_backend = smoke.wrap(open_backend)
     code: int = qasync.run(run_window(open_backend, settings_path))
-    return code
+    return code if smoke is None else smoke.exit_code(code)
