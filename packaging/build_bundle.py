@@ -1,11 +1,15 @@
 """Build calldesk's one-folder PyInstaller bundle and smoke-test it (Linux, Windows, macOS).
 
-    python packaging/build_bundle.py [--system-site-packages] [--no-smoke]
+    python packaging/build_bundle.py [--system-site-packages | --current-env] [--no-archive]
+                                     [--no-smoke]
 
 1. Makes a build environment ``build/bundle-venv`` and installs calldesk (from this checkout,
    not editable) and PyInstaller into it. ``--system-site-packages`` lets the environment reuse
    the PySide6 already installed for the interpreter running this script instead of downloading
-   it again (CI and dev machines); leave it off for a clean release build.
+   it again (dev machines); leave it off for a clean release build. ``--current-env`` skips the
+   build environment and installs PyInstaller into the running interpreter's environment, which
+   must already have calldesk installed (``.ci/run``: its throwaway venv; note that a venv made
+   from inside a venv would not see that venv's packages, even with ``--system-site-packages``).
 2. Runs ``pyinstaller packaging/calldesk.spec`` into ``dist/calldesk/`` (``dist/calldesk.app``
    as well on macOS) and archives it as ``dist/calldesk-<version>-<os>-<arch>.tar.gz`` (``.zip``
    on Windows).
@@ -55,14 +59,18 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
-def build(build_dir: Path, dist_dir: Path, *, system_site: bool) -> Path:
+def build(build_dir: Path, dist_dir: Path, *, system_site: bool, current_env: bool) -> Path:
     """Install the build environment and run PyInstaller; returns the bundle folder."""
-    env_dir = build_dir / "bundle-venv"
-    if not venv_python(env_dir).exists():
-        venv.EnvBuilder(with_pip=True, system_site_packages=system_site).create(env_dir)
-    python = venv_python(env_dir)
-    run(python, "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(python, "-m", "pip", "install", "-q", "pyinstaller>=6.10", str(ROOT))
+    if current_env:
+        python = Path(sys.executable)
+        run(python, "-m", "pip", "install", "-q", "pyinstaller>=6.10")
+    else:
+        env_dir = build_dir / "bundle-venv"
+        if not venv_python(env_dir).exists():
+            venv.EnvBuilder(with_pip=True, system_site_packages=system_site).create(env_dir)
+        python = venv_python(env_dir)
+        run(python, "-m", "pip", "install", "-q", "--upgrade", "pip")
+        run(python, "-m", "pip", "install", "-q", "pyinstaller>=6.10", str(ROOT))
     run(
         python, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
         "--distpath", dist_dir, "--workpath", build_dir / "pyinstaller", SPEC,
@@ -107,18 +115,29 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="let the build environment reuse this interpreter's packages (no PySide6 download)",
     )
+    parser.add_argument(
+        "--current-env",
+        action="store_true",
+        help="build with this interpreter's environment (calldesk already installed in it)",
+    )
+    parser.add_argument("--no-archive", action="store_true", help="skip the .tar.gz/.zip")
     parser.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--dist-dir", type=Path, default=ROOT / "dist")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    bundle = build(args.build_dir, args.dist_dir, system_site=args.system_site_packages)
-    built = time.monotonic() - started
-    packed = archive(bundle, args.dist_dir)
+    bundle = build(
+        args.build_dir,
+        args.dist_dir,
+        system_site=args.system_site_packages,
+        current_env=args.current_env,
+    )
+    print(f"build time: {time.monotonic() - started:.0f} s (environment + PyInstaller)")
     print(f"bundle: {bundle} ({folder_size(bundle) / 2**20:.0f} MiB)")
-    print(f"archive: {packed} ({packed.stat().st_size / 2**20:.0f} MiB)")
-    print(f"build time: {built:.0f} s (environment + PyInstaller)")
+    if not args.no_archive:
+        packed = archive(bundle, args.dist_dir)
+        print(f"archive: {packed} ({packed.stat().st_size / 2**20:.0f} MiB)")
     if not args.no_smoke:
         smoke(bundle, args.dist_dir / "smoke.png")
     return 0
