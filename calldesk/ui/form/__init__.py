@@ -1,6 +1,13 @@
 """The schema-driven call editor: a type → widget table and the ``EditorForm`` built from it."""
 
-from calldesk.ui.form.base import FieldWidget, LookupProvider, Spawner, WidgetContext, WidgetFactory
+from calldesk.ui.form.base import (
+    FieldWidget,
+    LabelResolver,
+    LookupProvider,
+    Spawner,
+    WidgetContext,
+    WidgetFactory,
+)
 from calldesk.ui.form.editor import EditorForm
 from calldesk.ui.form.table import WIDGET_TABLE, build_widget, register_widget
 
@@ -8,6 +15,7 @@ __all__ = [
     "WIDGET_TABLE",
     "EditorForm",
     "FieldWidget",
+    "LabelResolver",
     "LookupProvider",
     "Spawner",
     "WidgetContext",

@@ -27,6 +27,9 @@ LOG = logging.getLogger(__name__)
 LookupProvider = Callable[[str, str], Awaitable[list[LookupItem]]]
 """``(source, query) -> items``: choices for a lookup field, e.g. from the cached lookups."""
 
+LabelResolver = Callable[[str, str], Awaitable[str | None]]
+"""``(source, id) -> label``: the name of a stored lookup id, ``None`` when it is not known."""
+
 Spawner = Callable[[Coroutine[Any, Any, None]], object]
 """Starts a coroutine without waiting for it (the app runs a qasync loop)."""
 
@@ -61,6 +64,16 @@ def calm_read_only(control: QWidget, read_only: bool) -> None:
     control.setFocusPolicy(Qt.FocusPolicy.ClickFocus if read_only else Qt.FocusPolicy.StrongFocus)
 
 
+def show_muted(control: QWidget, muted: bool) -> None:
+    """Draw the control's text in the palette's placeholder colour (a raw id nobody named) or in
+    the normal text colour; keeps the rest of the palette (e.g. a read-only background)."""
+    palette = control.palette()
+    normal = QPalette()
+    colour = normal.color(QPalette.ColorRole.PlaceholderText if muted else QPalette.ColorRole.Text)
+    palette.setColor(QPalette.ColorRole.Text, colour)
+    control.setPalette(palette)
+
+
 def error_colour(widget: QWidget) -> str:
     """Return an error red with enough contrast on the widget's (light or dark) palette."""
     return (
@@ -77,9 +90,11 @@ class WidgetContext:
     ``outcome`` marks the field the rep picks a call outcome with (keys 1–9 choose);
     ``multiline`` asks text fields for several lines; ``zone`` is the time zone times are shown
     in (``None``: the computer's); ``region`` is the default country for phone numbers.
+    ``labels`` names stored lookup ids (without it, lookup widgets ask ``lookups`` with the id).
     """
 
     lookups: LookupProvider | None = None
+    labels: LabelResolver | None = None
     spawn: Spawner = spawn_on_running_loop
     zone: tzinfo | None = None
     region: str | None = None

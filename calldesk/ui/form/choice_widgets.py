@@ -2,7 +2,9 @@
 
 Labels are shown and values (enum values, lookup ids) are stored. While a numbered combo has
 focus, keys 1–9 pick the n-th choice. Lookup choices come asynchronously from the
-:data:`~calldesk.ui.form.base.LookupProvider` the form was given; the GUI never waits for them.
+:data:`~calldesk.ui.form.base.LookupProvider` the form was given, and the names of stored ids
+from its :data:`~calldesk.ui.form.base.LabelResolver`; the GUI never waits for either. An id
+nobody can name is shown as it is, in the muted placeholder colour.
 """
 
 from __future__ import annotations
@@ -11,16 +13,44 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QWidget
 
 from calldesk.domain.model import JSONValue, LookupItem
 from calldesk.schema.spec import FieldSpec
-from calldesk.ui.form.base import FieldWidget, WidgetContext, calm_read_only, translate
+from calldesk.ui.form.base import (
+    FieldWidget,
+    WidgetContext,
+    calm_read_only,
+    show_muted,
+    translate,
+)
 
 LOG = logging.getLogger(__name__)
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NONE_LABEL = "—"
+
+
+async def resolve_label(context: WidgetContext, source: str, item_id: str) -> str | None:
+    """The label of ``item_id`` in ``source``: from the form's label resolver, else the lookup
+    item whose id is exactly ``item_id``; ``None`` when neither knows it (or both fail)."""
+    try:
+        if context.labels is not None:
+            return await context.labels(source, item_id)
+        if context.lookups is not None:
+            for item in await context.lookups(source, item_id):
+                if item.id == item_id:
+                    return item.label or None
+    except Exception as exc:
+        LOG.info("no label for %s %s: %s", source, item_id, exc)
+    return None
+
+
+def unknown_id_tip(spec: FieldSpec, item_id: str) -> str:
+    """The tooltip of an id shown raw because its name is not in the cached lookups."""
+    return translate("{id} is not in the cached {what}; refresh to see its name").format(
+        id=item_id, what=spec.label.lower()
+    )
 
 
 class NumberedCombo(QComboBox):
@@ -167,6 +197,10 @@ class OutcomeLookupWidget(_ComboWidget):
     def fill(self, items: list[LookupItem]) -> None:
         """Show these choices, keeping the current one."""
         current = self.text()
+        previous = {
+            str(self.combo.itemData(i, ID_ROLE)): self.combo.itemText(i)
+            for i in range(1, self.combo.count())
+        }
         self.combo.blockSignals(True)
         while self.combo.count() > 1:
             self.combo.removeItem(1)
@@ -174,14 +208,46 @@ class OutcomeLookupWidget(_ComboWidget):
             self._add_choice(item.id, item.label)
         index = self._index_of(current) if current else 0
         if index < 0:
-            self._add_choice(current, current)
+            self._add_choice(current, previous.get(current, current))
             index = self.combo.count() - 1
+            if previous.get(current, current) == current:
+                self._mark_unknown(index, current)
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
 
     def set_value_from_wire(self, value: JSONValue) -> None:
         parsed = None if value is None else self.spec.type.from_wire(value, self.spec)
         self.set_text("" if parsed is None else str(parsed))
+
+    def set_text(self, text: str) -> None:
+        known = self._index_of(text) >= 0
+        super().set_text(text)
+        if text and not known:
+            self._mark_unknown(self.combo.currentIndex(), text)
+            if self.spec.lookup is not None:
+                self.context.spawn(self._name(text))
+
+    def _mark_unknown(self, index: int, item_id: str) -> None:
+        colour = QPalette().color(QPalette.ColorRole.PlaceholderText)
+        self.combo.setItemData(index, colour, Qt.ItemDataRole.ForegroundRole)
+        self.combo.setItemData(
+            index, unknown_id_tip(self.spec, item_id), Qt.ItemDataRole.ToolTipRole
+        )
+
+    async def _name(self, item_id: str) -> None:
+        assert self.spec.lookup is not None
+        label = await resolve_label(self.context, self.spec.lookup, item_id)
+        index = self._index_of(item_id)
+        if label is None or index < 0 or self.combo.itemText(index) != item_id:
+            return
+        self.combo.setItemText(index, label)
+        self.combo.setItemData(index, None, Qt.ItemDataRole.ForegroundRole)
+        self.combo.setItemData(index, None, Qt.ItemDataRole.ToolTipRole)
+
+    def is_muted(self) -> bool:
+        """Tell whether the current choice is an id shown raw (its name is unknown)."""
+        index = self.combo.currentIndex()
+        return index > 0 and self.combo.itemData(index, Qt.ItemDataRole.ForegroundRole) is not None
 
 
 class SearchLookupWidget(FieldWidget):
@@ -200,6 +266,7 @@ class SearchLookupWidget(FieldWidget):
         self.edit.setCompleter(self.completer)
         self._chosen: tuple[str, str] | None = None
         self._labels: dict[str, str] = {}
+        self._muted = False
         self._query = ""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -213,6 +280,8 @@ class SearchLookupWidget(FieldWidget):
     def _on_edited(self, text: str) -> None:
         if self._chosen is not None and text != self._chosen[1]:
             self._chosen = None
+        if self._muted:
+            self._set_muted(False)
         self.changed.emit()
         if self.context.search_delay_ms <= 0:
             self._search_now()
@@ -268,6 +337,7 @@ class SearchLookupWidget(FieldWidget):
         self._chosen = (item_id, label)
         self._labels[item_id] = label
         self.edit.setText(label)
+        self._set_muted(False)
         self.changed.emit()
 
     # -- the protocol -------------------------------------------------------------------------
@@ -283,10 +353,13 @@ class SearchLookupWidget(FieldWidget):
         if not text:
             self._chosen = None
             self.edit.setText("")
+            self._set_muted(False)
         else:
             label = self._labels.get(text, text)
             self._chosen = (text, label)
             self.edit.setText(label)
+            self.edit.setCursorPosition(0)
+            self._set_muted(label == text)
             if label == text:
                 self._resolve_label(text)
         self.changed.emit()
@@ -296,23 +369,40 @@ class SearchLookupWidget(FieldWidget):
         self.set_text("" if parsed is None else str(parsed))
 
     def _resolve_label(self, item_id: str) -> None:
-        if self.context.lookups is not None and self.spec.lookup is not None:
+        if self.spec.lookup is not None and (
+            self.context.labels is not None or self.context.lookups is not None
+        ):
             self.context.spawn(self._resolve(item_id))
 
     async def _resolve(self, item_id: str) -> None:
-        provider, source = self.context.lookups, self.spec.lookup
-        assert provider is not None and source is not None
-        try:
-            items = await provider(source, item_id)
-        except Exception:
+        assert self.spec.lookup is not None
+        label = await resolve_label(self.context, self.spec.lookup, item_id)
+        if label is None or label == item_id:
             return
-        for item in items:
-            if item.id == item_id:
-                self._labels[item_id] = item.label
-                if self._chosen == (item_id, item_id) and self.edit.text() == item_id:
-                    self._chosen = (item_id, item.label)
-                    self.edit.setText(item.label)
-                return
+        self._labels[item_id] = label
+        if self._chosen == (item_id, item_id) and self.edit.text() == item_id:
+            self._chosen = (item_id, label)
+            self.edit.setText(label)
+            self.edit.setCursorPosition(0)
+            self._set_muted(False)
+
+    def _set_muted(self, muted: bool) -> None:
+        self._muted = muted
+        show_muted(self.edit, muted)
+        self._refresh_tooltip()
+
+    def _refresh_tooltip(self) -> None:
+        super()._refresh_tooltip()
+        if self._muted and self._chosen is not None and self.is_editable():
+            self.edit.setToolTip(unknown_id_tip(self.spec, self._chosen[0]))
+
+    def is_muted(self) -> bool:
+        """Tell whether the field shows a stored id raw, because its name is unknown."""
+        return self._muted
+
+    def shown_text(self) -> str:
+        """Return what the rep sees in the field (a label, or an id nobody named)."""
+        return self.edit.text()
 
     def local_error(self) -> str | None:
         typed = self.edit.text().strip()
@@ -330,6 +420,7 @@ class SearchLookupWidget(FieldWidget):
         self.edit.setClearButtonEnabled(not read_only)
         self.edit.setPlaceholderText("—" if read_only else translate("Type to search…"))
         calm_read_only(self.edit, read_only)
+        show_muted(self.edit, self._muted)  # calm_read_only resets the palette
 
 
 __all__ = [

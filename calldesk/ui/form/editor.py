@@ -31,6 +31,7 @@ from calldesk.schema.spec import FieldSpec
 from calldesk.schema.vendor import VendorSchema
 from calldesk.ui.form.base import (
     FieldWidget,
+    LabelResolver,
     LookupProvider,
     Spawner,
     WidgetContext,
@@ -52,6 +53,10 @@ class EditorForm(QWidget):
     Signals: ``save_requested(values_wire, and_new)`` only when valid; ``draft_changed(raw)`` on
     every edit; ``dirty_changed(bool)`` when the form starts or stops differing from what was
     loaded; ``validated()`` after each validation pass.
+
+    ``lookups`` gives lookup fields their choices; ``labels`` names the ids a loaded record
+    holds. Without ``labels`` a lookup field asks ``lookups`` with the id itself and takes the
+    item whose id matches (``CallService.lookup`` puts that item first).
     """
 
     save_requested = Signal(dict, bool)
@@ -65,6 +70,7 @@ class EditorForm(QWidget):
         *,
         account_name: str,
         lookups: LookupProvider | None = None,
+        labels: LabelResolver | None = None,
         zone: tzinfo | None = None,
         region: str | None = None,
         widgets: Mapping[str, WidgetFactory] = WIDGET_TABLE,
@@ -92,6 +98,7 @@ class EditorForm(QWidget):
 
         base_context = WidgetContext(
             lookups=lookups,
+            labels=labels,
             spawn=spawn,
             zone=zone,
             region=region,
@@ -113,6 +120,7 @@ class EditorForm(QWidget):
         view = self.schema.list_view
         return WidgetContext(
             lookups=base.lookups,
+            labels=base.labels,
             spawn=base.spawn,
             zone=base.zone,
             region=base.region,
