@@ -1,0 +1,287 @@
+"""Shared set-up for the ui benchmarks: a populated calldesk home and child-process timing.
+
+``populate_home(home, n)`` fills a ``CALLDESK_HOME`` with one Pipedrive account (an env-var key,
+a base URL on a closed local port: never contacted successfully) and ``n`` cached calls, inserted
+in bulk through ``CallStore.upsert_remote_many`` with list rows and search text computed by the
+real ``RowBuilder`` from Pipedrive wire fields. ``run_child(code, env)`` runs a Python snippet in a
+fresh interpreter (passing the spawn time in ``BENCH_T0``) and returns the JSON it prints last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from calldesk.domain import Account, KeySource, LookupItem, RemoteCall, Vendor
+from calldesk.sandbox.sampledata import (
+    COMPANY_KINDS,
+    COMPANY_WORDS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NOTES,
+)
+from calldesk.schema import load_all_schemas
+from calldesk.store.accounts import AccountsConfig
+from calldesk.store.local import DB_FILENAME, LocalStore
+from calldesk.store.paths import Paths
+from calldesk.store.records import CallRow
+from calldesk.sync.services import LabelCache, RowBuilder
+
+ACCOUNT = "work"
+KEY_ENV = "CALLDESK_BENCH_KEY"
+PERSONS = 2000
+OUTCOMES = ("connected", "no_answer", "left_message", "left_voicemail", "wrong_number", "busy")
+EXTRA_WORDS = (
+    "renewal", "invoice", "onboarding", "warehouse", "forklift", "shipment", "contract",
+    "discount", "trial", "migration", "security", "review", "procurement", "signature",
+)  # fmt: skip
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def person_name(number: int) -> str:
+    rng = random.Random(number)
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+
+def wire_calls(n: int, seed: int = 7) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``n`` Pipedrive call logs in wire form, spread over the last year, with varied notes."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC).replace(microsecond=0)
+    for i in range(n):
+        start = now - timedelta(seconds=rng.randrange(365 * 86400))
+        duration = rng.randrange(5, 1800)
+        company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
+        words = " ".join(rng.sample(EXTRA_WORDS, 2))
+        note = f"<p>{rng.choice(NOTES)} Spoke about {words} at {company}.</p>"
+        fields: dict[str, Any] = {
+            "id": i + 1,
+            "outcome": rng.choice(OUTCOMES),
+            "to_phone_number": f"+1 650 555 {rng.randrange(10000):04d}",
+            "from_phone_number": "+1 415 555 0100",
+            "start_time": start.strftime("%Y-%m-%d %H:%M:%S"),
+            "end_time": (start + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M:%S"),
+            "duration": str(duration),
+            "subject": f"Call with {company}",
+            "note": note,
+            "user_id": 1,
+            "person_id": rng.randrange(1, PERSONS + 1),
+        }
+        yield str(i + 1), fields
+
+
+def populate_home(home: Path, n: int, port: int | None = None) -> Paths:
+    """Fill ``home`` with the account and ``n`` cached calls (see the module docstring)."""
+    paths = Paths.under(home).ensure()
+    account = Account(
+        ACCOUNT,
+        Vendor.PIPEDRIVE,
+        f"http://127.0.0.1:{port or closed_port()}/pipedrive",
+        KeySource("env", KEY_ENV),
+    )
+    AccountsConfig.for_paths(paths).save([account])
+    labels = LabelCache()
+    labels.replace(
+        ACCOUNT,
+        "persons",
+        [LookupItem("persons", str(p), person_name(p)) for p in range(1, PERSONS + 1)],
+    )
+    builder = RowBuilder(load_all_schemas(), lambda _a: Vendor.PIPEDRIVE, labels)
+    store = LocalStore.open(paths.data_dir / DB_FILENAME)
+    try:
+        batch: list[tuple[RemoteCall, CallRow, str]] = []
+        for remote_id, fields in wire_calls(n):
+            row, text = builder(ACCOUNT, fields)
+            batch.append((RemoteCall(remote_id, fields, None), row, text))
+            if len(batch) >= 5000:
+                store.calls.upsert_remote_many(ACCOUNT, batch)
+                batch = []
+        if batch:
+            store.calls.upsert_remote_many(ACCOUNT, batch)
+        store.lookups.replace(
+            ACCOUNT,
+            "persons",
+            [LookupItem("persons", str(p), person_name(p)) for p in range(1, PERSONS + 1)],
+        )
+    finally:
+        store.close()
+    return paths
+
+
+def child_env(home: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env[KEY_ENV] = "bench-key-never-sent"
+    if home is not None:
+        env["CALLDESK_HOME"] = str(home)
+    return env
+
+
+def run_child(code: str, env: Mapping[str, str], timeout: float = 120.0) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter; ``BENCH_T0`` holds the wall time just before spawn."""
+    env = {**env, "BENCH_T0": repr(__import__("time").time())}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"child failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_line(name: str, value: float, baseline: float, goal: float, unit_fmt: str = ".3f") -> str:
+    ratio = value / baseline if baseline else float("inf")
+    return (
+        f"BENCH {name} value={value:{unit_fmt}} baseline={baseline:{unit_fmt}} "
+        f"ratio={ratio:.2f} goal={goal}"
+    )
+
+
+#: Child prelude: the spawn time, and a reporter called at the first paint showing rows.
+_PRELUDE = """
+import json, os, resource, sys, time
+T0 = float(os.environ["BENCH_T0"])
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class PaintWatch(QObject):
+    '''Notes the first paint of the window and the first paint of the table showing rows.'''
+
+    def __init__(self, has_rows):
+        super().__init__()
+        self.has_rows = has_rows
+        self.first = None
+        self.rows = None
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and self.rows is None:
+            now = time.time()
+            if self.first is None:
+                self.first = now - T0
+            if obj.objectName() == "bench_viewport" and self.has_rows():
+                self.rows = now - T0
+                QTimer.singleShot(0, self.report)
+        return False
+
+    def report(self):
+        print(json.dumps({"first": self.first, "rows": self.rows, "rss": peak_rss_mib()}),
+              flush=True)
+        os._exit(0)
+"""
+
+#: The real app: ``calldesk.app.run_window`` over the populated ``CALLDESK_HOME``; the window
+#: class is wrapped only to install the paint watch on it and on its table's viewport.
+CALLDESK_CHILD = (
+    _PRELUDE
+    + """
+app = QApplication(sys.argv)
+import calldesk.ui.qtapp as qtapp
+from calldesk.app import run_window
+
+Base = qtapp.MainWindow
+
+
+class Watched(Base):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.watch = PaintWatch(lambda: self.model.rowCount() > 0)
+        self.table.viewport().setObjectName("bench_viewport")
+        self.installEventFilter(self.watch)
+        self.table.viewport().installEventFilter(self.watch)
+
+
+qtapp.MainWindow = Watched
+run_window(demo=False)
+"""
+)
+
+#: A bare QMainWindow of the same size, shown until its first paint.
+BARE_WINDOW_CHILD = (
+    _PRELUDE
+    + """
+from PySide6.QtWidgets import QMainWindow
+app = QApplication(sys.argv)
+window = QMainWindow()
+window.setObjectName("bench_viewport")
+watch = PaintWatch(lambda: True)
+window.installEventFilter(watch)
+window.resize(1440, 860)
+window.show()
+app.exec()
+"""
+)
+
+#: A QTableView over a bare QAbstractTableModel of N x 8 tuples (``BENCH_ROWS``).
+BARE_TABLE_CHILD = (
+    _PRELUDE
+    + """
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import QMainWindow, QTableView
+app = QApplication(sys.argv)
+n = int(os.environ["BENCH_ROWS"])
+rows = [
+    (str(i), f"2026-11-{i % 28 + 1:02d} 10:{i % 60:02d}", f"Person {i} +1 650 555 {i % 10000:04d}",
+     "Outbound", f"{i % 60}:{i % 59:02d}", "Connected", f"Discussed pricing for plan {i}", "work")
+    for i in range(n)
+]
+
+
+class Model(QAbstractTableModel):
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else 8
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return rows[index.row()][index.column()]
+        return None
+
+
+window = QMainWindow()
+table = QTableView(window)
+model = Model(table)
+table.setModel(model)
+window.setCentralWidget(table)
+table.viewport().setObjectName("bench_viewport")
+watch = PaintWatch(lambda: model.rowCount() > 0)
+table.viewport().installEventFilter(watch)
+window.resize(1440, 860)
+window.show()
+app.exec()
+"""
+)
+
+
+def measure(code: str, env: Mapping[str, str], runs: int) -> list[dict[str, Any]]:
+    return [run_child(code, env) for _ in range(runs)]

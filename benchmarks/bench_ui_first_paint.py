@@ -1,0 +1,63 @@
+"""Start-up: process start → first paint of the real window over 10,000 cached calls.
+
+Against a bare PySide6 ``QMainWindow`` of the same size shown until its first paint, in the same
+run. Each case runs in a fresh interpreter (``QT_QPA_PLATFORM=offscreen``); the clock starts just
+before the child is spawned, so interpreter start-up and imports count. The calldesk child runs the
+real ``calldesk.app.run_window`` over a ``CALLDESK_HOME`` populated beforehand (not timed).
+"Value" is the first paint of the call table *showing rows*; the first paint of anything is
+printed too. Cases alternate; medians of ``runs`` (default 7).
+
+Run on demand: ``python benchmarks/bench_ui_first_paint.py [runs]``; the last line is the result.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_ui_common import (
+    BARE_WINDOW_CHILD,
+    CALLDESK_CHILD,
+    bench_line,
+    child_env,
+    median,
+    populate_home,
+    run_child,
+)
+
+CALLS = 10_000
+GOAL = 1.3
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    with tempfile.TemporaryDirectory(prefix="calldesk-bench-") as tmp:
+        home = Path(tmp)
+        populate_home(home, CALLS)
+        calldesk_env = child_env(home)
+        bare_env = child_env()
+        run_child(CALLDESK_CHILD, calldesk_env)  # warm the OS file cache for both cases
+        run_child(BARE_WINDOW_CHILD, bare_env)
+        app_rows: list[float] = []
+        app_first: list[float] = []
+        bare: list[float] = []
+        for _ in range(runs):
+            result = run_child(CALLDESK_CHILD, calldesk_env)
+            app_rows.append(result["rows"])
+            app_first.append(result["first"])
+            bare.append(run_child(BARE_WINDOW_CHILD, bare_env)["rows"])
+    print(
+        f"calldesk window, {CALLS} calls: first paint {median(app_first):.3f} s, "
+        f"first paint with rows {median(app_rows):.3f} s (runs: "
+        f"{', '.join(f'{v:.3f}' for v in app_rows)})"
+    )
+    print(
+        f"bare QMainWindow first paint {median(bare):.3f} s "
+        f"(runs: {', '.join(f'{v:.3f}' for v in bare)})"
+    )
+    print(bench_line("ui_first_paint", median(app_rows), median(bare), GOAL))
+
+
+if __name__ == "__main__":
+    main()
