@@ -70,8 +70,14 @@ class CallTable(QTableView):
         event.acceptProposedAction()
         self.file_dropped.emit(row, str(path))
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        if next:
+            self.leave_forward.emit()  # Tab: on to the editor, whatever the focus chain says
+            return True
+        return super().focusNextPrevChild(next)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         ):
             self.leave_forward.emit()
