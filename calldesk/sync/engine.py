@@ -181,7 +181,7 @@ class AccountSyncer:
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            free = self.concurrency - len(self._running)
+            free = self.pacer.allowance(self.concurrency - len(self._running))
             ops: list[Operation] = []
             if free > 0:
                 horizon = utcnow() + timedelta(days=3650) if force else utcnow()
