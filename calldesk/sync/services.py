@@ -7,6 +7,7 @@ before the call returns) and wakes the sync engine. All database work goes throu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -379,12 +380,16 @@ class CallService:
         return inspect_recording(path)
 
     async def attach_recording(self, account: str, ident: str, path: Path) -> Operation:
-        """Queue the upload of a recording; calldesk uploads its own copy of the file."""
-        info = self.check_recording(account, path)
+        """Queue the upload of a recording; calldesk uploads its own copy of the file.
+
+        Reading and copying the file (hundreds of MB at worst) run in a worker thread, so the
+        window stays responsive.
+        """
+        info = await asyncio.to_thread(self.check_recording, account, path)
         record = await self.find(account, ident)
         if record.deleted:
             raise NotAllowed("this call is deleted")
-        copy = keep_copy(info, self._recordings_dir)
+        copy = await asyncio.to_thread(keep_copy, info, self._recordings_dir)
         try:
             op = await self._worker.run(
                 lambda s: s.outbox.save_upload(account, record.local_id, str(copy))
