@@ -74,8 +74,17 @@ def describe(origin: str) -> str:
 def serve(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | None = None) -> None:
     """Run the sandbox until interrupted (for ``calldesk sandbox --port N``)."""
     app = create_app(config)
-    print(describe(f"http://{host}:{port}"), flush=True)
-    uvicorn.Server(_uvicorn_config(app, host=host, port=port)).run()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))  # bound first, so --port 0 can say which port it got
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    print(describe(f"http://{shown}:{bound}"), flush=True)
+    try:
+        uvicorn.Server(_uvicorn_config(app)).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class SandboxServer:
