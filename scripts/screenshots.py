@@ -2,8 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [out_dir]
 
-Shows: the main window in light and dark, the editor of each vendor, a validation error and the
-queue panel. Uses the demo backend (sandbox CRMs in-process, fresh temporary data).
+Shows: the main window in light and dark, the editor of each vendor, a validation error, the
+queue panel, a recording being uploaded to a Pipedrive call, Close refusing recording files, the
+accounts dialog and a conflict. Uses the demo backend (sandbox CRMs in-process, fresh data).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,8 +27,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
-from calldesk.app import demo_backend
+from calldesk.app import account_tools, demo_backend
+from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
+from calldesk.store.secrets import Secrets
 from calldesk.ui.window import MainWindow
 
 
@@ -66,9 +71,77 @@ def save(widget: QWidget, out: Path, name: str) -> None:
     print("saved", out / name)
 
 
+def sample_wav(path: Path, seconds: int = 134) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(struct.pack("<h", 0) * 8000 * seconds)
+    return path
+
+
+async def first_row(window: MainWindow, account: str) -> int:
+    rows = window.model.rows()
+    return next(n for n, r in enumerate(rows) if r.account == account and r.remote_id)
+
+
+async def shoot_extras(window: MainWindow, out: Path, home: Path) -> None:
+    """Recording upload (Pipedrive), refusal (Close), accounts dialog and a conflict."""
+    window.set_offline(True)  # the upload waits, so the shot can show it part-way
+    row = await first_row(window, "pipedrive")
+    window.table.selectRow(row)
+    await asyncio.sleep(0.4)
+    await window.settle()
+    zone = window.drop_zone
+    assert zone is not None
+    zone.take_file(sample_wav(home / "call-2024-11-21-dana.wav"))
+    await until(lambda: zone.op_id() is not None)
+    op_id = zone.op_id()
+    assert op_id is not None
+    size = zone.info().size if zone.info() else 1  # type: ignore[union-attr]
+    zone.set_progress(op_id, size * 43 // 100, size)  # as the engine reports it mid-upload
+    await asyncio.sleep(0.2)
+    save(window, out, "recording-upload.png")
+    save(window.splitter.widget(2), out, "recording-upload-editor.png")
+    zone.cancel_button.click()
+    window.set_offline(False)
+
+    row = await first_row(window, "close")
+    window.table.selectRow(row)
+    await asyncio.sleep(0.4)
+    await window.settle()
+    save(window.splitter.widget(2), out, "recording-close-refusal.png")
+
+    window.open_accounts()
+    dialog = window.accounts_dialog
+    assert dialog is not None
+    dialog.resize(760, 420)
+    await asyncio.sleep(0.3)
+    save(dialog, out, "accounts-dialog.png")
+    dialog.close()
+
+    record = window.model.row_at(row)
+    found = await window.service.find("close", record.local_id)
+    mine = dict(found.fields)
+    theirs = dict(found.fields)
+    mine["note"] = "Wants a quote for 25 seats; call back Tuesday."
+    theirs["note"] = "Wants a quote for 20 seats."
+    theirs["outcome_id"] = mine.get("outcome_id") and "outcome_other"
+    mine["phone"] = "+13125550196"
+    theirs["phone"] = "+13125550199"
+    window.conflict_view.show_conflict(
+        window.service.schema_for("close"), "close", record.local_id, mine, theirs
+    )
+    window.editor_stack.setCurrentWidget(window.conflict_view)
+    window._show_zone(None)
+    await asyncio.sleep(0.3)
+    save(window, out, "conflict.png")
+
+
 async def shoot(out: Path, home: Path) -> None:
     paths = Paths.under(home).ensure()
-    async with demo_backend(paths) as backend:
+    tools = account_tools(AccountsConfig.for_paths(paths), Secrets())
+    async with demo_backend(paths, tools=tools) as backend:
         window = MainWindow(backend, settings_path=paths.config_dir / "window.ini")
         window.resize(1440, 860)
         window.show()
@@ -79,6 +152,7 @@ async def shoot(out: Path, home: Path) -> None:
         await asyncio.sleep(0.5)
         await window.settle()
         save(window, out, "main-light.png")
+        await shoot_extras(window, out, home)
 
         for name in backend.service.accounts():
             window.new_call(name)

@@ -157,6 +157,8 @@ class CallListModel(QAbstractTableModel):
     def set_filter(self, **changes: Any) -> None:
         """Change filters/search (fields of ``CallQuery``) and reload from the first page."""
         self._query = dataclasses.replace(self._query, **changes)
+        if "sort" in changes or "descending" in changes:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
         self._spawn(self.reload())
 
     async def reload(self, *, keep: bool = False) -> None:
@@ -238,9 +240,15 @@ class CallListModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return _tr(COLUMNS[section][0]) if COLUMNS[section][0] else ""
+            title = _tr(COLUMNS[section][0]) if COLUMNS[section][0] else ""
+            if COLUMNS[section][1] == getattr(self._query, "sort", None) and title:
+                # Our own arrow: Qt's points up for "descending", which reads as ascending.
+                return f"{title} {'▼' if getattr(self._query, 'descending', False) else '▲'}"
+            return title
         if role == Qt.ItemDataRole.ToolTipRole and section == STATE_COLUMN:
             return _tr("Sync state")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tr("Click to sort by this column; click again to reverse")
         return None
 
     def data(

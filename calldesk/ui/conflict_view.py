@@ -28,13 +28,21 @@ from PySide6.QtWidgets import (
 from calldesk.domain.model import JSONValue
 from calldesk.schema import VendorSchema
 
+SHOWN_CHARS = 34
 
-def _shown(value: JSONValue) -> str:
+
+def _full(value: JSONValue) -> str:
     if value is None or value == "":
         return "(empty)"
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def _shown(value: JSONValue) -> str:
+    """The value on one short line (the whole value is in the tooltip)."""
+    text = " ".join(_full(value).split())
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
 class ConflictView(QWidget):
@@ -66,6 +74,7 @@ class ConflictView(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._grid_host = QWidget(scroll)
         self.grid = QGridLayout(self._grid_host)
         self.grid.setColumnStretch(1, 1)
@@ -134,8 +143,8 @@ class ConflictView(QWidget):
             mine.setObjectName(f"conflict_mine_{name}")
             theirs = QRadioButton(_shown(self._remote.get(name)), self._grid_host)
             theirs.setObjectName(f"conflict_theirs_{name}")
-            for button in (mine, theirs):
-                button.setToolTip(button.text())
+            mine.setToolTip(_full(self._local.get(name)))
+            theirs.setToolTip(_full(self._remote.get(name)))
             group = QButtonGroup(self._grid_host)
             group.addButton(mine)
             group.addButton(theirs)

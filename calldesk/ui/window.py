@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([170, 770, 500])
+        self.splitter.setSizes([150, 800, 490])
         self.setCentralWidget(self.splitter)
 
     def _build_list(self) -> QWidget:
@@ -309,6 +309,7 @@ class MainWindow(QMainWindow):
         # The list is newest first: show that before sorting is switched on (which sorts by it).
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
+        header.setSortIndicatorShown(False)  # the model's titles carry ▼/▲ (see CallListModel)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
@@ -325,7 +326,7 @@ class MainWindow(QMainWindow):
         widths = (
             30,
             width("Yesterday 23:54"),
-            width("Chloe Moreau  +1 312-555-01"),
+            width("Chloe Moreau  +1 312-555-0"),
             width("Outbound"),
             width("Duration"),
             width("Not interested"),
@@ -541,6 +542,24 @@ class MainWindow(QMainWindow):
             self.accounts_dialog.close()
         super().closeEvent(event)
         self.closing.emit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._tint_icons()
+
+    def _tint_icons(self) -> None:
+        """Icons follow the palette's text colour: paint them again when it changes (dark mode)."""
+        self.new_action.setIcon(icon("new"))
+        self.sync_action.setIcon(icon("sync"))
+        self.accounts_action.setIcon(icon("accounts"))
+        self.delete_button.setIcon(icon("delete"))
+        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
+        self.add_account_button.setIcon(icon("accounts"))
+        online = self.backend.engine.connectivity.online
+        self.status_button.setIcon(icon("online" if online else "offline"))
+        for action in self.search.actions():
+            action.setIcon(icon("search"))
 
     # -- focus ---------------------------------------------------------------------------------
 
