@@ -78,6 +78,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | Non
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))  # bound first, so --port 0 can say which port it got
+    sock.listen(128)  # connections made right after the port is printed wait in the backlog
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     print(describe(f"http://{shown}:{bound}"), flush=True)
