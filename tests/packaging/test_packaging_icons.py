@@ -69,8 +69,11 @@ def test_icns_holds_pngs_from_16_to_512() -> None:
     assert edges == [16, 32, 64, 128, 256, 512]
 
 
-def test_committed_pngs_match_the_svg(tmp_path: Path) -> None:
-    """Re-rendering the SVG gives the committed icons (after an SVG edit, re-run the script)."""
+def test_committed_pngs_match_the_svg(tmp_path: Path, qapp: object) -> None:
+    """Re-rendering the SVG gives the committed icons (after an SVG edit, re-run the script).
+
+    ``qapp`` makes sure the suite's one QApplication exists before the script asks for an app.
+    """
     from PySide6.QtGui import QImage
 
     render = _renderer()
