@@ -185,6 +185,12 @@ class _SchemaReader:
         for name in identity:
             if name not in names:
                 raise root.fail(f"names unknown field '{name}'", "identity_fields")
+        record_id = root.string("record_id_field")
+        if record_id is not None:
+            if record_id not in names:
+                raise root.fail(f"names unknown field '{record_id}'", "record_id_field")
+            if not next(spec for spec in fields if spec.name == record_id).read_only:
+                raise root.fail(f"field '{record_id}' must be read_only", "record_id_field")
         root.finish()
         return VendorSchema(
             vendor=vendor,
@@ -194,6 +200,7 @@ class _SchemaReader:
             lookups=MappingProxyType(lookups),
             list_view=list_view,
             identity_fields=identity,
+            record_id_field=record_id,
             exclusive_groups=groups,
             precedence=precedence,
             source=source,

@@ -41,6 +41,8 @@ class VendorSchema:
     exclusive_groups: tuple[ExclusiveGroup, ...] = ()
     precedence: tuple[Precedence, ...] = ()
     source: str = ""
+    record_id_field: str | None = None
+    """The read-only field that shows the CRM's own id of the record (its ``remote_id``)."""
 
     def field(self, name: str) -> FieldSpec:
         """Return the field called ``name`` (its API name); ``KeyError`` if there is none."""

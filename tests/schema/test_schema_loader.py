@@ -40,6 +40,7 @@ def test_all_shipped_schemas_load() -> None:
                 assert spec.lookup in schema.lookups
         assert all(schema.has_field(name) for name in schema.identity_fields)
         assert schema.field("id").read_only
+        assert schema.record_id_field == "id"
 
 
 def test_field_lookup_raises_key_error_for_unknown_name() -> None:
@@ -118,6 +119,20 @@ BROKEN = [
         'identity_fields = ["recorded_at", "contact", "notes"]',
         "buildr.toml: identity_fields: names unknown field 'contact'",
         id="dangling-identity-field",
+    ),
+    pytest.param(
+        Vendor.CLOSE,
+        'record_id_field = "id"',
+        'record_id_field = "ident"',
+        "close.toml: record_id_field: names unknown field 'ident'",
+        id="dangling-record-id-field",
+    ),
+    pytest.param(
+        Vendor.CLOSE,
+        'record_id_field = "id"',
+        'record_id_field = "phone"',
+        "close.toml: record_id_field: field 'phone' must be read_only",
+        id="editable-record-id-field",
     ),
     pytest.param(
         Vendor.PIPEDRIVE,
