@@ -4,10 +4,27 @@ Built from a :class:`~calldesk.schema.vendor.VendorSchema` in schema order; the 
 every field, label, marker and rule (no vendor names here). Text is validated as the rep types
 (debounced by a QTimer); Save and Save & new stay disabled until the schema accepts the values.
 Every edit emits :attr:`EditorForm.draft_changed` with the raw texts, so no keystroke is lost.
+
+Which fields show (all decided by the schema):
+
+- **Precedence pairs** (``[[precedence]]``: when both are set, ``keep`` is sent and ``drop`` left
+  out): the form shows only the winner, so the rep never types into a field that would be
+  dropped. The loser's row is hidden and read-only (its reason is the rule's). A record that
+  holds only the loser's value shows it in the winner's editor, converted between plain text and
+  HTML; saving then sends it as the winner (the CRM keeps one of the two anyway). A draft typed
+  into the loser goes into the winner the same way.
+- **New calls** hide read-only fields (the CRM fills them in: ids, timestamps, dispositions);
+  they appear once the record exists.
+- **The record's CRM id** shows in the schema's ``record_id_field`` (read-only, selectable) from
+  the ``remote_id`` given to :meth:`EditorForm.load_record`, since adapters keep a record's own
+  id out of its fields.
+- **Locked records** (:meth:`EditorForm.set_locked`, e.g. a CRM that allows no change to a logged
+  call): every field is read-only with the reason on hover, and Save is disabled.
 """
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
@@ -28,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from calldesk.domain.model import FieldError, JSONValue, WireFields
 from calldesk.schema.spec import FieldSpec
+from calldesk.schema.types import html_to_text
 from calldesk.schema.vendor import VendorSchema
 from calldesk.ui.form.base import (
     FieldWidget,
@@ -93,6 +111,13 @@ class EditorForm(QWidget):
         self._remote_message = ""
         self._touched: set[str] = set()
         self._reveal_all = False
+        self._locked_reason: str | None = None
+        self._hidden: set[str] = set()
+        self._rules = {
+            rule.drop: rule
+            for rule in schema.precedence
+            if rule.keep in {spec.name for spec in schema.fields}
+        }  # loser -> its precedence rule
         self.setObjectName("editor_form")
         self.setAccessibleName(self.tr("Call editor"))
 
@@ -171,6 +196,7 @@ class EditorForm(QWidget):
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
+        self._layout = form
         column.addLayout(form)
         column.addStretch(1)
         form.setContentsMargins(0, 0, 4, 0)
@@ -252,18 +278,31 @@ class EditorForm(QWidget):
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def load_record(self, fields_wire: WireFields, *, existing: bool) -> None:
-        """Show a record (wire form); ``existing`` means it was logged before (an update)."""
+    def load_record(
+        self, fields_wire: WireFields, *, existing: bool, remote_id: str | None = None
+    ) -> None:
+        """Show a record (wire form); ``existing`` means it was logged before (an update).
+
+        ``remote_id`` is the CRM's id of the record, shown in the schema's ``record_id_field``.
+        Loading unlocks the form: call :meth:`set_locked` afterwards for a locked record.
+        """
         self._loading = True
         try:
             self._existing = existing
+            self._locked_reason = None
+            shown = dict(fields_wire)
+            id_field = self.schema.record_id_field
+            if remote_id and id_field in self.fields and shown.get(id_field) in (None, ""):
+                shown[id_field] = remote_id
             self._current = dict(fields_wire)
             self._remote_field_errors.clear()
             self._remote_message = ""
             self._touched.clear()
             self._reveal_all = existing
             for name, widget in self.fields.items():
-                widget.set_value_from_wire(fields_wire.get(name))
+                widget.set_value_from_wire(shown.get(name))
+            self._carry_losers()
+            self._apply_visibility()
             self._apply_read_only()
         finally:
             self._loading = False
@@ -291,10 +330,21 @@ class EditorForm(QWidget):
         self.validate_now()
 
     def load_draft(self, raw_texts: Mapping[str, str]) -> None:
-        """Restore text exactly as the rep typed it (on top of the loaded record)."""
+        """Restore text exactly as the rep typed it (on top of the loaded record).
+
+        Text for a precedence loser goes into its winner (converted) unless the draft has the
+        winner's text too.
+        """
         self._loading = True
         try:
-            for name, text in raw_texts.items():
+            for typed_name, typed in raw_texts.items():
+                name, text = typed_name, typed
+                rule = self._rules.get(typed_name)
+                if rule is not None:
+                    if rule.keep in raw_texts or not typed.strip():
+                        continue
+                    name = rule.keep
+                    text = carry_text(self.schema.field(typed_name), self.schema.field(name), typed)
                 widget = self.fields.get(name)
                 if widget is not None and widget.read_only_reason() is None:
                     widget.set_text(text)
@@ -316,11 +366,56 @@ class EditorForm(QWidget):
             and not self.schema.field(name).read_only
         ]
 
+    def set_field_text(self, name: str, text: str) -> bool:
+        """Put ``text`` into field ``name`` as if the rep typed it; False when it can't change."""
+        widget = self.fields.get(name)
+        if widget is None or not widget.is_editable() or name in self._hidden:
+            return False
+        widget.set_text(text)
+        self._touched.add(name)
+        self._update_dirty()
+        self.validate_now()
+        return True
+
+    def set_locked(self, reason: str | None) -> None:
+        """Make every field read-only with ``reason`` on hover and disable Save (``None``: undo)."""
+        self._locked_reason = reason
+        self._apply_read_only()
+        self.validate_now()
+
+    def locked_reason(self) -> str | None:
+        """Return why the record can't be changed, when the form is locked."""
+        return self._locked_reason
+
+    def is_shown(self, name: str) -> bool:
+        """Tell whether field ``name`` has a row in the form now (see the module docstring)."""
+        return name in self.fields and name not in self._hidden
+
+    def _carry_losers(self) -> None:
+        """A record with only a precedence loser's value shows it in the winner's editor."""
+        for drop, rule in self._rules.items():
+            winner, loser = self.fields[rule.keep], self.fields[drop]
+            if winner.text().strip() or not loser.text().strip():
+                continue
+            winner.set_text(
+                carry_text(self.schema.field(drop), self.schema.field(rule.keep), loser.text())
+            )
+
+    def _apply_visibility(self) -> None:
+        hidden = set(self._rules)
+        if not self._existing:
+            hidden |= {spec.name for spec in self.schema.fields if spec.read_only}
+        for name, widget in self.fields.items():
+            self._layout.setRowVisible(widget, name not in hidden)
+        self._hidden = hidden
+
     def _apply_read_only(self) -> None:
         frozen = self.schema.frozen_fields(self._current) if self._existing else {}
         for spec in self.schema.fields:
             reason: str | None = None
-            if spec.read_only:
+            if spec.name in self._rules:
+                reason = self._rules[spec.name].reason
+            elif spec.read_only:
                 reason = spec.read_only_reason or self.tr("{crm} fills this in").format(
                     crm=self.schema.label
                 )
@@ -328,6 +423,8 @@ class EditorForm(QWidget):
                 reason = frozen[spec.name]
             elif self._existing and spec.create_only:
                 reason = self.tr("Can only be set when the call is logged")
+            if self._locked_reason is not None and reason is None:
+                reason = self._locked_reason
             self.fields[spec.name].set_read_only(reason)
         self._refresh_exclusive()
 
@@ -369,7 +466,10 @@ class EditorForm(QWidget):
                     widget.set_blocked(None)
 
     def raw_texts(self, *, all_fields: bool = False) -> dict[str, str]:
-        """Return the text of every field the rep can edit (of every field with ``all_fields``)."""
+        """Return the text of every field the rep can edit (of every field with ``all_fields``).
+
+        A locked form's fields are read-only, so it returns nothing to save.
+        """
         return {
             name: widget.text()
             for name, widget in self.fields.items()
@@ -412,13 +512,15 @@ class EditorForm(QWidget):
         self._values = good
         self._errors = errors
         self._show_errors()
-        valid = not errors
+        valid = not errors and self._locked_reason is None
         self.save_button.setEnabled(valid)
         self.save_new_button.setEnabled(valid)
         waiting = sorted(
             {self.schema.field(e.field).label for e in errors if e.field in self.fields}
         )
         hint = self.tr("Fix first: {fields}").format(fields=", ".join(waiting)) if waiting else ""
+        if self._locked_reason is not None:
+            hint = self._locked_reason
         self.save_button.setToolTip(hint)
         self.save_new_button.setToolTip(hint)
         self.validated.emit()
@@ -444,6 +546,9 @@ class EditorForm(QWidget):
                 form_level.append(error.message)
         for name, message in self._remote_field_errors.items():
             per_field.setdefault(name, []).append(message)
+        if self._locked_reason is not None:
+            per_field.clear()  # nothing can change: the lock's reason (on hover) says why
+            form_level = [self._remote_message] if self._remote_message else []
         for name, widget in self.fields.items():
             messages = per_field.get(name)
             widget.set_error("\n".join(messages) if messages else None)
@@ -495,6 +600,8 @@ class EditorForm(QWidget):
 
     def request_save(self, *, and_new: bool) -> bool:
         """Emit :attr:`save_requested` when the form is valid; tell whether it did."""
+        if self._locked_reason is not None:
+            return False
         if not self.is_valid():
             self._reveal_all = True
             self._show_errors()
@@ -506,5 +613,16 @@ class EditorForm(QWidget):
         return True
 
     def field_names(self) -> list[str]:
-        """Return the names of the fields shown, in order."""
+        """Return the names of every field of the schema, in order (see :meth:`is_shown`)."""
         return list(self.fields)
+
+
+def carry_text(source: FieldSpec, target: FieldSpec, text: str) -> str:
+    """Convert a field's text for another field's editor (plain text ↔ HTML; else as is)."""
+    source_html, target_html = source.type.name == "html", target.type.name == "html"
+    if target_html and not source_html:
+        lines = text.splitlines() or [""]
+        return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    if source_html and not target_html:
+        return html_to_text(text)
+    return text
