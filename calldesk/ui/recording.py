@@ -18,6 +18,10 @@ Upload progress comes from outside through the slots :meth:`RecordingDropZone.se
 :meth:`~RecordingDropZone.set_done` and :meth:`~RecordingDropZone.set_failed`; the cancel and
 retry buttons only emit :attr:`~RecordingDropZone.cancel_requested` /
 :attr:`~RecordingDropZone.retry_requested` with the operation id.
+
+One zone serves every call of an account, so opening another call resets it;
+:meth:`RecordingDropZone.track` shows an upload that is still queued for the call opened again
+(the zone remembers what it learned about the files it queued itself).
 """
 
 from __future__ import annotations
@@ -115,6 +119,8 @@ class RecordingDropZone(QFrame):
         self._spawn = spawn
         self._info: RecordingInfo | None = None
         self._op_id: str | None = None
+        self._known: dict[str, RecordingInfo] = {}  # op id -> the file queued by this zone
+        self._duration_blocked: str | None = None
         self._busy = False
         self._dialog: QFileDialog | None = None
         self.setObjectName("recording_drop_zone")
@@ -257,6 +263,41 @@ class RecordingDropZone(QFrame):
         """Return the problem shown in the zone, if any."""
         return self.error_label.text() if self.error_label.isVisibleTo(self) else None
 
+    def track(
+        self, op_id: str, info: RecordingInfo | None = None, *, failed: str | None = None
+    ) -> None:
+        """Show the queued upload ``op_id`` again (after another call was open meanwhile).
+
+        ``info`` describes the file (default: what the zone learned when it queued it; unknown
+        files show as "Queued recording"); ``failed`` is the CRM's message of a failed upload.
+        """
+        self._busy = False
+        self._op_id = op_id
+        self._set_error(None)
+        known = info or self._known.get(op_id)
+        self._info = known
+        if known is not None:
+            self._show_attachment(known)
+        else:
+            self.name_label.setText(self.tr("Queued recording"))
+            self.size_label.clear()
+            self.length_label.clear()
+            self.use_duration_button.hide()
+            self.attachment.show()
+        self.choose_button.setEnabled(False)
+        self.progress.setValue(0)
+        if failed is not None:
+            self.set_failed(op_id, failed)
+        else:
+            self._show_upload_state(self.tr("Waiting to upload"), failed=False)
+
+    def set_duration_blocked(self, reason: str | None) -> None:
+        """Disable "Use … as duration" with ``reason`` on hover (the call's duration can't
+        change), or enable it again (``None``)."""
+        self._duration_blocked = reason
+        self.use_duration_button.setEnabled(reason is None)
+        self.use_duration_button.setToolTip(reason or "")
+
     def reset(self) -> None:
         """Forget the attachment (e.g. when another call is opened)."""
         self._info = None
@@ -365,6 +406,8 @@ class RecordingDropZone(QFrame):
             return
         self._busy = False
         self._op_id = op.op_id
+        if self._info is not None:
+            self._known[op.op_id] = self._info
         self._show_upload_state(self.tr("Waiting to upload"), failed=False)
         self.queued.emit(op.op_id)
 
@@ -424,6 +467,7 @@ class RecordingDropZone(QFrame):
         """The CRM confirmed the upload of operation ``op_id``."""
         if op_id != self._op_id:
             return
+        self._known.pop(op_id, None)
         self.progress.setValue(_PROGRESS_STEPS)
         self._set_error(None)
         self.status_label.setText(self.tr("Uploaded"))
@@ -443,6 +487,7 @@ class RecordingDropZone(QFrame):
         op_id = self._op_id
         if op_id is None:
             return
+        self._known.pop(op_id, None)
         self.cancel_requested.emit(op_id)
         self.reset()
 

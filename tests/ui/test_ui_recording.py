@@ -319,3 +319,46 @@ def test_lengths_read_as_minutes_and_seconds() -> None:
     assert format_length(2) == "0:02"
     assert format_length(252) == "4:12"
     assert format_length(3725) == "1:02:05"
+
+
+@pytest.mark.asyncio
+async def test_track_brings_a_queued_upload_back_after_a_reset(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    zone = make_zone(qtbot, Vendor.PIPEDRIVE)
+    assert zone.take_file(silent_wav(tmp_path / "call.wav"))
+    await until(lambda: zone.op_id() == "op-1")
+    zone.reset()  # the rep opened another call
+    assert zone.op_id() is None and not zone.attachment.isVisible()
+
+    zone.track("op-1")  # and came back while the upload is still queued
+    assert zone.op_id() == "op-1"
+    assert zone.name_label.text() == "call.wav"
+    assert zone.length_label.text() == "0:02"
+    assert zone.upload.isVisible() and zone.cancel_button.isEnabled()
+    assert not zone.choose_button.isEnabled()
+    assert not drag_enter(zone, mime_for(tmp_path / "call.wav"))  # one upload at a time
+    zone.set_progress("op-1", 5, 10)
+    assert zone.progress.value() == zone.progress.maximum() // 2
+
+    zone.reset()
+    zone.track("op-9", failed="Pipedrive answered 503")  # queued before a restart
+    assert zone.name_label.text() == "Queued recording"
+    assert zone.error() == "Pipedrive answered 503"
+    assert zone.retry_button.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_duration_offer_can_be_blocked_with_a_reason(qtbot: QtBot, tmp_path: Path) -> None:
+    zone = make_zone(qtbot, Vendor.PIPEDRIVE)
+    zone.set_duration_blocked("Pipedrive doesn't allow changes to a logged call")
+    assert zone.take_file(silent_wav(tmp_path / "call.wav"))
+    assert zone.use_duration_button.isVisible()
+    assert not zone.use_duration_button.isEnabled()
+    assert zone.use_duration_button.toolTip().startswith("Pipedrive doesn't allow")
+    zone.set_duration_blocked(None)
+    assert zone.use_duration_button.isEnabled()
+    with qtbot.waitSignal(zone.duration_offered) as offered:
+        zone.use_duration_button.click()
+    assert offered.args == [2]
+    await until(lambda: zone.op_id() == "op-1")
