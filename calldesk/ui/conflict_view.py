@@ -4,6 +4,10 @@ Shows, for every field where the rep's version and the CRM's differ, both values
 with a choice ("Keep mine" / "Take the CRM's"). :meth:`ConflictView.chosen_fields` gives the
 merged record (wire form) that ``CallService.resolve_conflict`` takes; Apply emits
 :attr:`ConflictView.resolve_requested` with it.
+
+Values read as the editor shows them: lookup ids by their names (``labels``, e.g. from
+:func:`lookup_labels`, which resolves them like the editor form does; an unknown id stays as is),
+enum values by their labels, other fields by the schema's display text.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from PySide6.QtWidgets import (
 
 from calldesk.domain.model import JSONValue
 from calldesk.schema import VendorSchema
+from calldesk.schema.types import html_to_text
+from calldesk.ui.form.base import LabelResolver, LookupProvider, WidgetContext
+from calldesk.ui.form.choice_widgets import resolve_label
 
 SHOWN_CHARS = 34
 
@@ -39,10 +46,58 @@ def _full(value: JSONValue) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _shown(value: JSONValue) -> str:
-    """The value on one short line (the whole value is in the tooltip)."""
-    text = " ".join(_full(value).split())
+def _short(text: str) -> str:
+    """The text on one short line (the whole value is in the tooltip)."""
+    text = " ".join(text.split())
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def lookup_pairs(schema: VendorSchema, *versions: Mapping[str, JSONValue]) -> list[tuple[str, str]]:
+    """The ``(lookup source, id)`` pairs the versions hold (what to ask ``labels_for``)."""
+    pairs: list[tuple[str, str]] = []
+    for spec in schema.fields:
+        if spec.lookup is None:
+            continue
+        for version in versions:
+            value = version.get(spec.name)
+            if value is not None and value != "" and not isinstance(value, list | dict):
+                pairs.append((spec.lookup, str(value)))
+    return list(dict.fromkeys(pairs))
+
+
+async def lookup_labels(
+    schema: VendorSchema,
+    *versions: Mapping[str, JSONValue],
+    lookups: LookupProvider | None = None,
+    labels: LabelResolver | None = None,
+) -> dict[tuple[str, str], str]:
+    """Name the lookup ids the versions hold, the way the editor form does (``labels`` first,
+    else the lookup item with that exact id); ids nobody knows are left out."""
+    context = WidgetContext(lookups=lookups, labels=labels)
+    named: dict[tuple[str, str], str] = {}
+    for source, item_id in lookup_pairs(schema, *versions):
+        label = await resolve_label(context, source, item_id)
+        if label:
+            named[(source, item_id)] = label
+    return named
+
+
+def readable(
+    schema: VendorSchema,
+    name: str,
+    value: JSONValue,
+    labels: Mapping[tuple[str, str], str],
+) -> str:
+    """A wire value as a rep reads it: a lookup's name, an enum's label, the display text."""
+    if value is None or value == "" or not schema.has_field(name):
+        return _full(value)
+    spec = schema.field(name)
+    if spec.lookup is not None and not isinstance(value, list | dict):
+        return labels.get((spec.lookup, str(value)), str(value))
+    text = schema.display(name, {name: value})
+    if spec.type.name == "html":
+        text = html_to_text(text)
+    return text or _full(value)
 
 
 class ConflictView(QWidget):
@@ -104,8 +159,14 @@ class ConflictView(QWidget):
         local_id: str,
         local_fields: Mapping[str, JSONValue],
         remote_fields: Mapping[str, JSONValue],
+        *,
+        labels: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
-        """Show the fields where ``local_fields`` and ``remote_fields`` differ."""
+        """Show the fields where ``local_fields`` and ``remote_fields`` differ.
+
+        ``labels`` maps ``(lookup source, id)`` to a name (see :func:`lookup_pairs`).
+        """
+        named = labels or {}
         self._local_id = local_id
         self._local = dict(local_fields)
         self._remote = dict(remote_fields)
@@ -127,7 +188,7 @@ class ConflictView(QWidget):
                 "Choose, field by field, which version to keep; nothing is sent until you apply."
             ).format(crm=schema.label)
         )
-        labels = {spec.name: spec.label for spec in schema.fields}
+        titles = {spec.name: spec.label for spec in schema.fields}
         quiet = QPalette.ColorRole.PlaceholderText
         for column, text in enumerate(
             ("", self.tr("Yours"), self.tr("In {crm}").format(crm=schema.label))
@@ -137,14 +198,16 @@ class ConflictView(QWidget):
             self.grid.addWidget(head, 0, column)
         row = 1
         for name in self.differing_fields():
-            label = QLabel(labels.get(name, name), self._grid_host)
+            label = QLabel(titles.get(name, name), self._grid_host)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-            mine = QRadioButton(_shown(self._local.get(name)), self._grid_host)
+            mine_text = readable(schema, name, self._local.get(name), named)
+            theirs_text = readable(schema, name, self._remote.get(name), named)
+            mine = QRadioButton(_short(mine_text), self._grid_host)
             mine.setObjectName(f"conflict_mine_{name}")
-            theirs = QRadioButton(_shown(self._remote.get(name)), self._grid_host)
+            theirs = QRadioButton(_short(theirs_text), self._grid_host)
             theirs.setObjectName(f"conflict_theirs_{name}")
-            mine.setToolTip(_full(self._local.get(name)))
-            theirs.setToolTip(_full(self._remote.get(name)))
+            mine.setToolTip(mine_text)
+            theirs.setToolTip(theirs_text)
             group = QButtonGroup(self._grid_host)
             group.addButton(mine)
             group.addButton(theirs)
