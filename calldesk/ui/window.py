@@ -42,12 +42,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calldesk.domain import Changes, Operation, OpState, SyncState
+from calldesk.domain import Changes, Operation, OpKind, OpState, SyncState
 from calldesk.store.drafts import Draft
 from calldesk.ui.accounts import AccountsDialog
 from calldesk.ui.call_model import CallListModel
 from calldesk.ui.call_table import CallTable
-from calldesk.ui.conflict_view import ConflictView
+from calldesk.ui.conflict_view import ConflictView, lookup_labels
 from calldesk.ui.form import EditorForm
 from calldesk.ui.icons import icon
 from calldesk.ui.ports import Backend, errors_of
@@ -667,7 +667,6 @@ class MainWindow(QMainWindow):
             )
             form.save_requested.connect(self._on_save)
             form.draft_changed.connect(partial(self._on_draft, account))
-            form.validated.connect(partial(self._calm_locked, form))
             self.editor_stack.addWidget(form)
             self._forms[account] = form
         return form
@@ -727,8 +726,19 @@ class MainWindow(QMainWindow):
         if record.state == SyncState.CONFLICT:
             version = await self.service.conflict(local_id)
             if version is not None:
+                labels = await lookup_labels(
+                    schema,
+                    version.local_fields,
+                    version.remote_fields,
+                    lookups=partial(self.service.lookup, account),
+                )
                 self.conflict_view.show_conflict(
-                    schema, account, local_id, version.local_fields, version.remote_fields
+                    schema,
+                    account,
+                    local_id,
+                    version.local_fields,
+                    version.remote_fields,
+                    labels=labels,
                 )
                 self.editor_stack.setCurrentWidget(self.conflict_view)
                 self._set_notice(None)
@@ -738,13 +748,14 @@ class MainWindow(QMainWindow):
         form = self.form_for(account)
         self.editor_stack.setCurrentWidget(form)
         self._locked = schema.capabilities.update is None and record.remote_id is not None
-        form.load_record(record.fields, existing=record.remote_id is not None)
+        form.load_record(
+            record.fields, existing=record.remote_id is not None, remote_id=record.remote_id
+        )
+        lock = self.tr("{crm} doesn't allow changes to a logged call.").format(crm=schema.label)
+        form.set_locked(lock if self._locked else None)
         if self._locked:
             self._set_notice(
-                self.tr(
-                    "{crm} doesn't allow changes to a logged call. "
-                    "You can delete it and log it again."
-                ).format(crm=schema.label),
+                lock + " " + self.tr("You can delete it and log it again."),
                 delete=schema.capabilities.delete,
             )
         else:
@@ -755,6 +766,8 @@ class MainWindow(QMainWindow):
             self._draft_id = draft.draft_id
             self._draft = (account, dict(draft.form))
         self._show_zone(account, saved=True)
+        self.zone_for(account).set_duration_blocked(lock if self._locked else None)
+        await self._restore_upload(account, local_id)
         await self._load_history(local_id)
 
     def _set_notice(self, text: str | None, *, delete: bool = False) -> None:
@@ -764,11 +777,6 @@ class MainWindow(QMainWindow):
         self.notice_text.setText(text)
         self.delete_button.setVisible(delete)
         self.notice.show()
-
-    def _calm_locked(self, form: EditorForm) -> None:
-        """The window's calm notice already says a logged call can't change: no red repeat."""
-        if self._locked and form is self.form:
-            form.message.hide()
 
     def notice_text_shown(self) -> str | None:
         """The calm line above the editor, if shown."""
@@ -891,7 +899,9 @@ class MainWindow(QMainWindow):
             self.new_call(account)
         else:
             self._editing = (account, record.local_id)
-            form.load_record(record.fields, existing=record.remote_id is not None)
+            form.load_record(
+                record.fields, existing=record.remote_id is not None, remote_id=record.remote_id
+            )
             self.history_toggle.setEnabled(True)
             self._show_zone(account, saved=True)
         return True
@@ -953,11 +963,24 @@ class MainWindow(QMainWindow):
             return
         names = [n for n in form.schema.list_view.duration if n in form.fields]
         editable = [n for n in names if form.fields[n].is_editable()]
-        if not editable:
+        if not editable or not form.set_field_text(editable[0], format_length(seconds)):
             self.statusBar().showMessage(self.tr("This call's duration can't be changed."), 5000)
+
+    async def _restore_upload(self, account: str, local_id: str) -> None:
+        """Show an upload of this call that is still queued (the zone forgot it on a switch)."""
+        ops = [
+            op
+            for op in await self.service.queue(account)
+            if op.local_id == local_id and op.kind == OpKind.UPLOAD
+        ]
+        zone = self._zones.get(account)
+        if not ops or zone is None or self._editing != (account, local_id):
+            return  # nothing queued, or the rep moved on meanwhile
+        op = ops[-1]
+        if zone.op_id() == op.op_id:
             return
-        form.load_draft({editable[0]: format_length(seconds)})
-        self._on_draft(account, form.raw_texts())
+        failed = op.last_error or self.tr("The CRM refused the upload.")
+        zone.track(op.op_id, failed=failed if op.state in FAILED_UPLOAD else None)
 
     def _listen_progress(self) -> None:
         relay = self.backend.progress
