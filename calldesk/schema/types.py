@@ -17,9 +17,6 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Protocol
 
-import nh3
-import phonenumbers
-
 from calldesk.domain.model import JSONValue
 from calldesk.schema.errors import FieldValueError
 from calldesk.schema.spec import FieldSpec
@@ -132,6 +129,8 @@ class TextType:
 
 def sanitize_html(text: str) -> str:
     """Return ``text`` with only basic formatting tags kept (scripts, styles, events removed)."""
+    import nh3  # imported on first use: the window paints before any note is cleaned
+
     return nh3.clean(
         text,
         tags=set(ALLOWED_HTML_TAGS),
@@ -145,6 +144,8 @@ _BLOCK_BREAK = re.compile(r"<\s*(br|/p|/li|/blockquote)\b[^>]*>", re.IGNORECASE)
 
 def html_to_text(markup: str) -> str:
     """Return the readable text of an HTML note, whitespace collapsed (for previews)."""
+    import nh3
+
     spaced = _BLOCK_BREAK.sub(" ", markup)
     stripped = nh3.clean(spaced, tags=set(), attributes={})
     return " ".join(html_lib.unescape(stripped).split())
@@ -486,6 +487,8 @@ class PhoneType:
     def parse(
         self, text: str, spec: FieldSpec | None = None, *, region: str | None = None
     ) -> object:
+        import phonenumbers  # imported on first use (~40 ms): not needed to paint the window
+
         wanted = text.strip()
         hint = f"Use the international format, e.g. {PHONE_EXAMPLE}"
         if not wanted:
@@ -522,6 +525,8 @@ class PhoneType:
             return text  # keep what the CRM holds, even when it is not E.164
 
     def display(self, value: object, spec: FieldSpec) -> str:
+        import phonenumbers
+
         text = str(value)
         try:
             number = phonenumbers.parse(text, None)

@@ -14,15 +14,15 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-import keyring
-import keyring.backend
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.backends.null
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from calldesk.domain.model import Account, KeySource, Vendor
+
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring (~17 ms to import) is imported where a key is read or written, so the window can paint
+# before it loads.
 
 SERVICE = "calldesk"
 _log = logging.getLogger(__name__)
@@ -83,6 +83,10 @@ def check_key_shape(vendor: Vendor, key: str) -> None:
 
 
 def _is_unusable(backend: keyring.backend.KeyringBackend) -> bool:
+    import keyring.backends.chainer
+    import keyring.backends.fail
+    import keyring.backends.null
+
     if isinstance(backend, keyring.backends.fail.Keyring | keyring.backends.null.Keyring):
         return True
     if isinstance(backend, keyring.backends.chainer.ChainerBackend):
@@ -105,6 +109,8 @@ class Secrets:
         self._on_secret = on_secret
 
     def _backend(self) -> keyring.backend.KeyringBackend:
+        import keyring
+
         backend = keyring.get_keyring()
         if _is_unusable(backend):
             raise NoKeyringError(f"keyring backend: {type(backend).__module__}")
@@ -121,6 +127,8 @@ class Secrets:
 
     def get(self, account: str) -> str:
         """Return the keyring's key for ``account``."""
+        import keyring.errors
+
         try:
             secret = self._backend().get_password(self._service, account)
         except keyring.errors.NoKeyringError:
@@ -141,6 +149,8 @@ class Secrets:
         if not secret:
             raise InvalidKeyError("the API key is empty")
         self._seen(secret)
+        import keyring.errors
+
         try:
             self._backend().set_password(self._service, account, secret)
         except keyring.errors.NoKeyringError:
@@ -153,6 +163,8 @@ class Secrets:
 
     def delete(self, account: str) -> bool:
         """Delete the key of ``account``; return False when there was none."""
+        import keyring.errors
+
         try:
             self._backend().delete_password(self._service, account)
         except keyring.errors.PasswordDeleteError:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-import mutagen
 
 #: The largest recording calldesk accepts (the vendors document no limit; this keeps memory,
 #: disk and upload times sane for a phone call: 200 MiB is ~3.5 hours of 128 kbit/s MP3).
@@ -68,6 +67,8 @@ def inspect_recording(path: Path, max_bytes: int = MAX_RECORDING_BYTES) -> Recor
     if kind is None or not (kind.mime.startswith("audio/") or kind.extension in _AUDIO_EXTENSIONS):
         found = f" (it looks like {kind.mime})" if kind is not None else ""
         raise RecordingRejected(f"{path.name} is not an audio file{found}")
+    import mutagen  # imported on first use: the window paints before any recording is read
+
     duration: int | None = None
     try:
         audio = mutagen.File(str(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from calldesk.domain import (
     Account,
@@ -22,12 +22,14 @@ from calldesk.domain import (
     Operation,
     SyncState,
 )
-from calldesk.schema import VendorSchema
-from calldesk.store.accounts import AccountsConfig
-from calldesk.store.calls import ConflictVersion
-from calldesk.store.drafts import Draft
-from calldesk.store.secrets import Secrets
-from calldesk.sync.recordings import RecordingInfo
+
+if TYPE_CHECKING:  # annotations only: the window's first paint needs none of these modules
+    from calldesk.schema import VendorSchema
+    from calldesk.store.accounts import AccountsConfig
+    from calldesk.store.calls import ConflictVersion
+    from calldesk.store.drafts import Draft
+    from calldesk.store.secrets import Secrets
+    from calldesk.sync.recordings import RecordingInfo
 
 
 class Summary(Protocol):
@@ -215,6 +217,8 @@ class Backend:
     demo: bool = False
     progress: ProgressRelay | None = None
     account_tools: AccountTools | None = None
+    #: A store-only stand-in the window paints first (no accounts yet); the real one follows.
+    starting: bool = False
 
 
 def errors_of(exc: BaseException) -> list[FieldError]:
