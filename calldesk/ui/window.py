@@ -375,6 +375,8 @@ class MainWindow(QMainWindow):
         self.editor_stack.setObjectName("editor_stack")
         self.empty_page = self._build_empty_page(self.editor_stack)
         self.editor_stack.addWidget(self.empty_page)
+        self.starting_page = QWidget(self.editor_stack)  # blank while the accounts load
+        self.editor_stack.addWidget(self.starting_page)
         self.conflict_view = ConflictView(self.editor_stack)
         self.conflict_view.resolve_requested.connect(
             lambda local_id, chosen: self.spawn(self.resolve_conflict(local_id, chosen))
@@ -691,7 +693,8 @@ class MainWindow(QMainWindow):
             self.new_call()
         else:
             self._editing = None
-            self.editor_stack.setCurrentWidget(self.empty_page)
+            starting = self.backend.starting
+            self.editor_stack.setCurrentWidget(self.starting_page if starting else self.empty_page)
             self._show_zone(None)
             self._set_notice(None)
             self.history_toggle.setEnabled(False)
