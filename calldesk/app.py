@@ -1,18 +1,22 @@
 """The composition root: builds calldesk's parts and hands them to the command line or the window.
 
 It sits outside the layer contract. Qt is imported only inside the functions that need it
-(``version_text``, ``run_window``) so that the command line starts without loading Qt.
+(``version_text``, ``run_window``) so that the command line starts without loading Qt; the
+command line, httpx, the runtime and the schemas are imported inside the functions that use them,
+so the window paints (``open_preview``: the call list from the store) before they load.
 
 * ``version_text()`` — what ``calldesk --version`` prints.
 * ``run_window(demo=...)`` — opens the window; ``demo`` runs the sandbox CRMs in-process with
   fresh data in a temporary directory (``demo_backend``).
+* ``open_preview(paths)`` — the store-only backend the window paints on first.
 * ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``);
   the window reopens it when the rep changes accounts, so the opener reads the config each time.
 * ``check_account(account, key)`` — the accounts dialog's "Test connection": a short-lived adapter
   asks the CRM who the key belongs to.
 * ``cli_context(streams)`` — the ``CliContext`` every command handler receives.
-* ``open_runtime(...)`` — the running engine: store worker, one httpx client and adapter per
-  account, the sync engine and the ``CallService``; the CLI and the window both use it.
+* ``calldesk.runtime.open_runtime(...)`` (used here) — the running engine: store worker, one
+  httpx client and adapter per account, the sync engine and the ``CallService``; the CLI and the
+  window both use it.
 """
 
 from __future__ import annotations
@@ -25,11 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calldesk import __version__
-from calldesk.cli import CliContext, Streams
 from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.logsetup import configure_logging
-from calldesk.runtime import Runtime, SecretFor, TransportFor, open_runtime
-from calldesk.schema import VendorSchema, load_schema
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import Secrets
@@ -37,6 +38,9 @@ from calldesk.store.secrets import Secrets
 if TYPE_CHECKING:
     import httpx
 
+    from calldesk.cli import CliContext, Streams
+    from calldesk.runtime import Runtime, SecretFor, TransportFor
+    from calldesk.schema import VendorSchema
     from calldesk.ui.ports import AccountTools, Backend, ProgressRelay
 
 
@@ -79,6 +83,7 @@ def run_window(*, demo: bool) -> int:
         return run(
             lambda: open_backend(paths, config.load(), secrets.for_account, tools=tools),
             paths.config_dir / "window.ini",
+            open_preview=lambda: open_preview(paths),
         )
     finally:
         logs.close()
@@ -144,6 +149,36 @@ def backend_of(
 
 
 @asynccontextmanager
+async def open_preview(paths: Paths) -> AsyncIterator[Backend]:
+    """What the window paints first: the call list straight from the local store.
+
+    Only the store's DB worker runs (no httpx, adapters, schemas, keyring or engine); the window
+    swaps it for ``open_backend`` once its rows are on screen (``calldesk.ui.qtapp``).
+    """
+    from calldesk.store.calls import CallQuery
+    from calldesk.store.local import DB_FILENAME
+    from calldesk.store.worker import DbWorker
+    from calldesk.sync.events import ChangeBus
+    from calldesk.sync.preview import StartingEngine, StillStarting, StorePreview
+    from calldesk.ui.ports import Backend
+
+    worker = await DbWorker.open(paths.data_dir / DB_FILENAME)
+    try:
+        yield Backend(
+            service=StorePreview(worker),
+            engine=StartingEngine(),
+            bus=ChangeBus(),
+            base_query=CallQuery(),
+            validation_error=StillStarting,
+            service_error=StillStarting,
+            unavailable={},
+            starting=True,
+        )
+    finally:
+        await worker.aclose()
+
+
+@asynccontextmanager
 async def open_backend(
     paths: Paths,
     accounts: Sequence[Account],
@@ -157,6 +192,7 @@ async def open_backend(
 
     Upload progress reaches the window through the backend's ``ProgressRelay``.
     """
+    from calldesk.runtime import open_runtime
     from calldesk.ui.ports import ProgressRelay
 
     relay = ProgressRelay()
@@ -205,12 +241,17 @@ async def demo_backend(
 
 
 def _load_schema(vendor: Vendor) -> VendorSchema:
+    from calldesk.schema import load_schema
+
     return load_schema(vendor)
 
 
 @contextmanager
 def cli_context(streams: Streams) -> Iterator[CliContext]:
     """Build what command handlers need, with logging into the log dir; tear it down after."""
+    from calldesk.cli import CliContext
+    from calldesk.runtime import open_runtime
+
     paths = Paths.from_env().ensure()
     logs = configure_logging(paths)
     try:
