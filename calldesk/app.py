@@ -33,7 +33,7 @@ from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.logsetup import configure_logging
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
-from calldesk.store.secrets import Secrets
+from calldesk.store.secrets import MemorySecrets, Secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -70,7 +70,8 @@ def run_window(*, demo: bool) -> int:
         home = Path(tempfile.mkdtemp(prefix="calldesk-demo-"))
         paths = Paths.under(home).ensure()
         try:
-            tools = account_tools(AccountsConfig.for_paths(paths), Secrets())
+            # Demo keys live in memory only: nothing the rep tries out reaches the OS keyring.
+            tools = account_tools(AccountsConfig.for_paths(paths), MemorySecrets())
             return run(lambda: demo_backend(paths, tools=tools), paths.config_dir / "window.ini")
         finally:
             shutil.rmtree(home, ignore_errors=True)

@@ -197,3 +197,37 @@ class Secrets:
     def for_account(self, account: Account) -> str:
         """Return ``account``'s key, wherever it lives."""
         return self.resolve(account.key)
+
+
+class MemorySecrets(Secrets):
+    """Keys kept in this process only, never in the OS keyring (the ``--demo`` window's store).
+
+    Same interface as :class:`Secrets`; keys from environment variables are still read from the
+    environment.
+    """
+
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        on_secret: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(environ=environ, on_secret=on_secret)
+        self._keys: dict[str, str] = {}
+
+    def check_available(self) -> None:
+        """An in-memory store is always available."""
+
+    def get(self, account: str) -> str:
+        secret = self._keys.get(account)
+        if secret is None:
+            raise SecretNotFoundError(f"no API key for account {account!r} in this session")
+        return self._seen(secret)
+
+    def set(self, account: str, secret: str) -> None:
+        if not secret:
+            raise InvalidKeyError("the API key is empty")
+        self._keys[account] = self._seen(secret)
+
+    def delete(self, account: str) -> bool:
+        return self._keys.pop(account, None) is not None
