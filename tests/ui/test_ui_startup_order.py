@@ -1,0 +1,130 @@
+"""Start-up order: the window paints its cached calls before httpx, phonenumbers or keyring load.
+
+A fresh interpreter runs the real ``calldesk.app.run_window`` over a ``CALLDESK_HOME`` with one
+account and three cached calls; at the moment the table has painted its rows (the point where
+``calldesk.ui.qtapp`` starts opening the engine) it records which modules are loaded and how many
+rows the table shows, then waits for the engine and records what the window shows after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from calldesk.domain import Account, KeySource, RemoteCall, Vendor
+from calldesk.schema import load_all_schemas
+from calldesk.store.accounts import AccountsConfig
+from calldesk.store.local import DB_FILENAME, LocalStore
+from calldesk.store.paths import Paths
+from calldesk.store.records import CallRow
+from calldesk.sync.services import LabelCache, RowBuilder
+
+DEFERRED = ("httpx", "httpcore", "phonenumbers", "nh3", "keyring", "qtawesome", "mutagen")
+KEY_ENV = "CALLDESK_STARTUP_TEST_KEY"
+
+CHILD = """
+import asyncio, json, os, sys
+import calldesk.ui.qtapp as qtapp
+from calldesk.app import run_window
+
+painted = qtapp.wait_for_rows_painted
+report = {}
+
+
+async def watched(window, loaded):
+    await painted(window, loaded)
+    report["modules"] = sorted(m for m in sys.modules if "." not in m)
+    report["calldesk"] = sorted(m for m in sys.modules if m.startswith("calldesk."))
+    report["rows_at_paint"] = window.model.rowCount()
+    report["starting"] = window.backend.starting
+
+    async def after_engine():
+        while window.backend.starting:
+            await asyncio.sleep(0.02)
+        report["accounts_after"] = window.sidebar_accounts()
+        deadline = asyncio.get_running_loop().time() + 20
+        while window.model.rowCount() < 3 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)  # the list reloads from the real service
+        report["rows_after"] = window.model.rowCount()
+        print(json.dumps(report), flush=True)
+        window.close()
+
+    asyncio.get_running_loop().create_task(after_engine())
+
+
+qtapp.wait_for_rows_painted = watched
+sys.exit(run_window(demo=False))
+"""
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _populate(home: Path) -> None:
+    paths = Paths.under(home).ensure()
+    account = Account(
+        "work",
+        Vendor.PIPEDRIVE,
+        f"http://127.0.0.1:{_closed_port()}/pipedrive",
+        KeySource("env", KEY_ENV),
+    )
+    AccountsConfig.for_paths(paths).save([account])
+    builder = RowBuilder(load_all_schemas(), lambda _a: Vendor.PIPEDRIVE, LabelCache())
+    batch: list[tuple[RemoteCall, CallRow, str]] = []
+    for number in range(1, 4):
+        fields = {
+            "id": number,
+            "outcome": "connected",
+            "to_phone_number": f"+1 650 555 010{number}",
+            "start_time": f"2026-01-0{number} 10:00:00",
+            "duration": "60",
+            "subject": f"Call {number}",
+            "note": "<p>Spoke about the renewal.</p>",
+            "user_id": 1,
+        }
+        row, text = builder("work", fields)
+        batch.append((RemoteCall(str(number), fields, None), row, text))
+    store = LocalStore.open(paths.data_dir / DB_FILENAME)
+    try:
+        store.calls.upsert_remote_many("work", batch)
+    finally:
+        store.close()
+
+
+def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _populate(home)
+    env = {
+        **os.environ,
+        "CALLDESK_HOME": str(home),
+        "QT_QPA_PLATFORM": "offscreen",
+        KEY_ENV: "startup-test-key",
+    }
+    env.pop("CALLDESK_SMOKE_TEST", None)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr
+    report = json.loads(lines[-1])
+    assert report["rows_at_paint"] == 3
+    assert report["starting"] is True
+    assert [m for m in DEFERRED if m in report["modules"]] == []
+    assert "calldesk.runtime" not in report["calldesk"]
+    assert "calldesk.cli" not in report["calldesk"]
+    assert "calldesk.crm" not in report["calldesk"]
+    # then the engine arrives: the account is listed and the rows are still there
+    assert report["accounts_after"] == ["work"]
+    assert report["rows_after"] == 3
