@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from calldesk.domain.model import (
     CallRecord,
@@ -35,6 +35,11 @@ from calldesk.store.db import (
     decode_time,
     encode_json,
     encode_time,
+)
+from calldesk.store.migrations import (
+    SEARCH_BUCKET_MAX,
+    SEARCH_KEY_SHIFT,
+    SEARCH_RID_MASK,
 )
 from calldesk.store.records import (
     CallRow,
@@ -68,6 +73,26 @@ _SORT_COLUMNS: Mapping[str, str] = {
 }
 
 _WORD = re.compile(r"\w+")
+
+_SUMMARY_FIELDS = (
+    "local_id",
+    "account",
+    "remote_id",
+    "state",
+    "deleted",
+    "when_ts",
+    "who",
+    "phone",
+    "direction",
+    "duration_s",
+    "outcome",
+    "note_preview",
+)
+_SUMMARY_COLUMNS = ", ".join(_SUMMARY_FIELDS)
+_SUMMARY_COLUMNS_C = ", ".join(f"c.{name}" for name in _SUMMARY_FIELDS)
+_MATCH = "WHERE calls_fts MATCH ?"
+_STATES: Mapping[str, SyncState] = {state.value: state for state in SyncState}
+_UNSYNCED_STATES = tuple(state.value for state in SyncState if state != SyncState.SYNCED)
 
 CONFLICT_MESSAGE = "The call was changed in the CRM after this edit was made."
 
@@ -110,9 +135,9 @@ class CallQuery:
     offset: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CallSummary:
-    """One line of the call list."""
+class CallSummary(NamedTuple):
+    """One line of the call list (immutable; a named tuple because a page of them is built per
+    keystroke and a frozen dataclass costs five times as much to construct)."""
 
     local_id: str
     account: str
@@ -140,26 +165,65 @@ class ConflictVersion:
 
 
 def _summary(row: sqlite3.Row) -> CallSummary:
-    return CallSummary(
-        local_id=row["local_id"],
-        account=row["account"],
-        remote_id=row["remote_id"],
-        state=SyncState(row["state"]),
-        deleted=bool(row["deleted"]),
-        when_ts=row["when_ts"],
-        who=row["who"],
-        phone=row["phone"],
-        direction=row["direction"],
-        duration_s=row["duration_s"],
-        outcome=row["outcome"],
-        note_preview=row["note_preview"],
-    )
+    """A :class:`CallSummary` from a row selected as ``_SUMMARY_COLUMNS`` (by position)."""
+    return CallSummary(row[0], row[1], row[2], _STATES[row[3]], bool(row[4]), *row[5:12])
 
 
 def _in(column: str, values: Iterable[str], where: list[str], params: list[Any]) -> None:
     items = list(values)
     where.append(f"{column} IN ({', '.join('?' for _ in items)})")
     params.extend(items)
+
+
+def search_bucket(when_ts: float | None) -> int:
+    """The second a call's search-index rowid sorts by (mirrors the migration's SQL)."""
+    if when_ts is None:
+        return 0
+    if when_ts < 0:
+        return 1
+    if when_ts >= SEARCH_BUCKET_MAX - 1:
+        return SEARCH_BUCKET_MAX
+    return int(when_ts) + 1
+
+
+def _filters(query: CallQuery, prefix: str = "") -> tuple[list[str], list[Any]]:
+    """SQL terms for ``query``'s filters other than ``text`` (and ``deleted`` when included)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.accounts:
+        _in(f"{prefix}account", query.accounts, where, params)
+    if query.outcomes:
+        _in(f"{prefix}outcome", query.outcomes, where, params)
+    if query.states:
+        _in(f"{prefix}state", (state.value for state in query.states), where, params)
+    if query.not_synced:
+        # IN rather than != so the (deleted, state, when_ts) index serves it
+        _in(f"{prefix}state", _UNSYNCED_STATES, where, params)
+    if query.since is not None:
+        where.append(f"{prefix}when_ts >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        where.append(f"{prefix}when_ts < ?")
+        params.append(query.until)
+    return where, params
+
+
+def _hint(query: CallQuery) -> str:
+    """Steer "not synced" to the state index: without statistics SQLite would rather walk every
+    live call in time order (no sort) than sort the few unsynced ones."""
+    if query.not_synced and not query.include_deleted and not query.text.strip():
+        return " INDEXED BY calls_live_state"
+    return ""
+
+
+def _where_sql(where: list[str]) -> str:
+    return (" WHERE " + " AND ".join(where)) if where else ""
+
+
+def _time_order(row: sqlite3.Row) -> tuple[bool, float, int]:
+    """Sort key of SQLite's ``ORDER BY when_ts, rid`` (NULL first) for a ``_search_page`` row."""
+    when = row[5]
+    return (when is not None, 0.0 if when is None else float(when), int(row[12]))
 
 
 class CallStore:
@@ -214,71 +278,124 @@ class CallStore:
             remote_updated_at=decode_time(row["conflict_updated_at"]),
         )
 
-    def _where(self, query: CallQuery) -> tuple[str, list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.accounts:
-            _in("account", query.accounts, where, params)
-        if query.outcomes:
-            _in("outcome", query.outcomes, where, params)
-        if query.states:
-            _in("state", (state.value for state in query.states), where, params)
-        if query.not_synced:
-            where.append("state != ?")
-            params.append(SyncState.SYNCED.value)
-        if query.since is not None:
-            where.append("when_ts >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            where.append("when_ts < ?")
-            params.append(query.until)
-        if not query.include_deleted:
-            where.append("deleted = 0")
-        if query.text.strip():
-            match = fts_query(query.text)
-            if match is None:
-                where.append("0")
-            else:
-                where.append("rid IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
-                params.append(match)
-        return (" WHERE " + " AND ".join(where)) if where else "", params
-
     def list_calls(self, query: CallQuery = CallQuery()) -> list[CallSummary]:
-        """Return one page of the call list, filtered and sorted (ties broken stably)."""
+        """Return one page of the call list, filtered and sorted.
+
+        Ties are broken newest first, then by ``rid`` (the same direction as the sort). With
+        ``text``, only live (not deleted) records can match.
+        """
         column = _SORT_COLUMNS.get(query.sort)
         if column is None:
             raise StoreBugError(f"unknown sort key {query.sort!r}")
         if query.limit < 0 or query.offset < 0:
             raise StoreBugError("limit and offset must not be negative")
-        where, params = self._where(query)
+        where, params = _filters(query)
+        if not query.include_deleted:
+            where.append("deleted = 0")
+        if query.text.strip():
+            match = fts_query(query.text)
+            if match is None:
+                return []
+            if query.sort == "when":
+                return self._search_page(query, match)
+            where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
+            params.append(match)
         direction = "DESC" if query.descending else "ASC"
+        order = f"{column} {direction}, " if column != "when_ts" else ""
         sql = (
-            "SELECT local_id, account, remote_id, state, deleted, when_ts, who, phone, "
-            f"direction, duration_s, outcome, note_preview FROM calls{where} "
-            f"ORDER BY {column} {direction}, rid {direction} LIMIT ? OFFSET ?"
+            f"SELECT {_SUMMARY_COLUMNS} FROM calls{_hint(query)}{_where_sql(where)} "
+            f"ORDER BY {order}when_ts {direction}, rid {direction} LIMIT ? OFFSET ?"
         )
         rows = self._db.query(sql, [*params, query.limit, query.offset])
         return [_summary(row) for row in rows]
 
+    def _search_page(self, query: CallQuery, match: str) -> list[CallSummary]:
+        """A page of search hits in time order, walking the time-ordered search index.
+
+        ``calls_fts`` rowids sort like (second of ``when_ts``, ``rid``), so the first
+        ``offset + limit`` hits in rowid order are the page, except that calls within the boundary
+        second may be ordered differently by their exact time: those are all fetched and the few
+        candidates sorted exactly. No other match is looked up in ``calls``.
+        """
+        need = query.offset + query.limit
+        if need == 0:
+            return []
+        where, params = _filters(query, "c.")
+        where.insert(0, "f.calls_fts MATCH ?")
+        params.insert(0, match)
+        if query.since is not None:
+            where.append("f.rowid >= ?")
+            params.append(search_bucket(query.since) << SEARCH_KEY_SHIFT)
+        if query.until is not None:
+            where.append("f.rowid < ?")
+            params.append((search_bucket(query.until) + 1) << SEARCH_KEY_SHIFT)
+        descending = query.descending
+        direction = "DESC" if descending else "ASC"
+        select = (
+            f"SELECT {_SUMMARY_COLUMNS_C}, c.rid AS rid, f.rowid AS search_key "
+            f"FROM calls_fts f CROSS JOIN calls c ON c.rid = (f.rowid & {SEARCH_RID_MASK})"
+        )
+        rows = self._db.query(
+            f"{select}{_where_sql(where)} ORDER BY f.rowid {direction} LIMIT ?",
+            [*params, need + 1],
+        )
+        if len(rows) > need:
+            rows, boundary = rows[:need], rows[need]
+            last = int(rows[-1][13])
+            bucket = last >> SEARCH_KEY_SHIFT
+            if int(boundary[13]) >> SEARCH_KEY_SHIFT == bucket:
+                # the rest of the boundary second
+                low, high = bucket << SEARCH_KEY_SHIFT, (bucket + 1) << SEARCH_KEY_SHIFT
+                bounds = (
+                    ("f.rowid >= ?", "f.rowid < ?")
+                    if descending
+                    else ("f.rowid > ?", "f.rowid < ?")
+                )
+                extra = self._db.query(
+                    f"{select}{_where_sql([*where, *bounds])}",
+                    [*params, *((low, last) if descending else (last, high))],
+                )
+                rows = [*rows, *extra]
+        rows.sort(key=_time_order, reverse=descending)
+        return [_summary(row) for row in rows[query.offset : need]]
+
     def count_calls(self, query: CallQuery = CallQuery()) -> int:
-        """Return how many records match ``query``'s filters (paging ignored)."""
-        where, params = self._where(query)
-        row = self._db.query_one(f"SELECT COUNT(*) FROM calls{where}", params)
+        """Return how many records match ``query``'s filters (paging ignored).
+
+        Index-only: the count of "All calls" walks ``calls_live_when``; a search without other
+        filters is counted in the search index alone (which holds exactly the live calls).
+        """
+        where, params = _filters(query)
+        if query.text.strip():
+            match = fts_query(query.text)
+            if match is None:
+                return 0
+            if not where:
+                row = self._db.query_one(f"SELECT COUNT(*) FROM calls_fts {_MATCH}", (match,))
+                return 0 if row is None else int(row[0])
+            where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
+            params.append(match)
+        if not query.include_deleted:
+            where.append("deleted = 0")
+        row = self._db.query_one(
+            f"SELECT COUNT(*) FROM calls{_hint(query)}{_where_sql(where)}", params
+        )
         return 0 if row is None else int(row[0])
 
     def search(
         self, text: str, accounts: tuple[str, ...] = (), limit: int = 50
     ) -> list[CallSummary]:
-        """Full-text search as the rep types, best matches first."""
+        """Full-text search as the rep types, best matches first (live records only)."""
         match = fts_query(text)
         if match is None:
             return []
-        where = ["calls_fts MATCH ?", "c.deleted = 0"]
+        where = ["calls_fts MATCH ?"]
         params: list[Any] = [match]
         if accounts:
             _in("c.account", accounts, where, params)
         rows = self._db.query(
-            "SELECT c.* FROM calls_fts JOIN calls c ON c.rid = calls_fts.rowid "
+            f"SELECT {_SUMMARY_COLUMNS_C} FROM calls_fts "
+            f"CROSS JOIN calls c ON c.rid = (calls_fts.rowid & {SEARCH_RID_MASK}) "
             f"WHERE {' AND '.join(where)} ORDER BY calls_fts.rank, c.when_ts DESC LIMIT ?",
             [*params, limit],
         )

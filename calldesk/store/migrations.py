@@ -135,6 +135,85 @@ _V2 = (
 )
 
 
+#: ``calls_fts`` rowids from version 3 on: ``(bucket << 31) | rid``, where ``bucket`` is 0 for no
+#: time, else ``floor(when_ts) + 1`` clamped to ``[1, 2**32 - 1]``. Walking the index in rowid
+#: order is walking the calls newest/oldest first (to the second), so a page of search hits needs
+#: no sort and no lookup of every match in ``calls``. ``calldesk.store.calls`` mirrors this.
+SEARCH_KEY_SHIFT = 31
+SEARCH_RID_MASK = (1 << SEARCH_KEY_SHIFT) - 1
+SEARCH_BUCKET_MAX = (1 << 32) - 1
+
+
+def _search_key(prefix: str) -> str:
+    when = f"{prefix}.when_ts"
+    bucket = (
+        f"CASE WHEN {when} IS NULL THEN 0 WHEN {when} < 0 THEN 1 "
+        f"WHEN {when} >= {SEARCH_BUCKET_MAX - 1} THEN {SEARCH_BUCKET_MAX} "
+        f"ELSE CAST({when} AS INTEGER) + 1 END"
+    )
+    return f"(({bucket}) << {SEARCH_KEY_SHIFT}) | {prefix}.rid"
+
+
+# Columns the call list sorts by; each gets a (deleted, column, when_ts) index, which serves
+# "All calls" sorted by it (ties newest first, then by rid: the rowid ends every index) and an
+# equality filter on it sorted by time (one account, failed, an outcome).
+_LIST_COLUMNS = (
+    "who",
+    "phone",
+    "direction",
+    "duration_s",
+    "outcome",
+    "note_preview",
+    "state",
+    "account",
+)
+
+_V3 = (
+    # Search index v2 -> v3: contentless, only live (not deleted) calls, rowids in time order,
+    # prefix indexes so typing a word's first letters stays cheap.
+    "DROP TRIGGER calls_fts_insert",
+    "DROP TRIGGER calls_fts_delete",
+    "DROP TRIGGER calls_fts_update",
+    "DROP TABLE calls_fts",
+    """CREATE VIRTUAL TABLE calls_fts USING fts5(
+        search_text, content='', tokenize='unicode61 remove_diacritics 2',
+        prefix='1 2 3 4 5 6 7 8 9 10 11 12'
+    )""",
+    f"""CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN
+        SELECT RAISE(ABORT, 'calls.rid out of range for the search index')
+        WHERE new.rid > {SEARCH_RID_MASK} OR new.rid < 0;
+        INSERT INTO calls_fts(rowid, search_text)
+        SELECT {_search_key("new")}, new.search_text WHERE new.deleted = 0;
+    END""",
+    f"""CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls WHEN old.deleted = 0 BEGIN
+        INSERT INTO calls_fts(calls_fts, rowid, search_text)
+        VALUES ('delete', {_search_key("old")}, old.search_text);
+    END""",
+    f"""CREATE TRIGGER calls_fts_update AFTER UPDATE OF search_text, deleted, when_ts ON calls
+    BEGIN
+        INSERT INTO calls_fts(calls_fts, rowid, search_text)
+        SELECT 'delete', {_search_key("old")}, old.search_text WHERE old.deleted = 0;
+        INSERT INTO calls_fts(rowid, search_text)
+        SELECT {_search_key("new")}, new.search_text WHERE new.deleted = 0;
+    END""",
+    # Merge segments as soon as two share a level (default four): fewer segments to consult per
+    # query term, for a little more work per write.
+    "INSERT INTO calls_fts(calls_fts, rank) VALUES ('automerge', 2)",
+    f"""INSERT INTO calls_fts(rowid, search_text)
+        SELECT {_search_key("calls")}, search_text FROM calls WHERE deleted = 0""",
+    "INSERT INTO calls_fts(calls_fts) VALUES ('optimize')",
+    # Superseded by calls_live_state / calls_live_outcome (the list always filters on deleted).
+    "DROP INDEX calls_account_state_when",
+    "DROP INDEX calls_account_outcome_when",
+    # The call list's first page and count without an account filter ("All calls", this week).
+    "CREATE INDEX calls_live_when ON calls(deleted, when_ts)",
+    *(
+        f"CREATE INDEX calls_live_{column} ON calls(deleted, {column}, when_ts)"
+        for column in _LIST_COLUMNS
+    ),
+)
+
+
 def _v1(conn: sqlite3.Connection) -> None:
     _run(conn, _V1)
 
@@ -143,9 +222,14 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run(conn, _V2)
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    _run(conn, _V3)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
+    Migration(3, "time-ordered search index of live calls; indexes for every list sort", _v3),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

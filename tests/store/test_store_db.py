@@ -110,24 +110,79 @@ def _v1_insert(conn: sqlite3.Connection, local_id: str, who: str, when: float) -
     )
 
 
+def _names(db: Database) -> set[str]:
+    return {str(row[0]) for row in db.query("SELECT name FROM sqlite_master")}
+
+
+def _fts_rowids(db: Database, match: str) -> list[int]:
+    rows = db.query("SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?", (match,))
+    return sorted(int(row[0]) for row in rows)
+
+
+def _rid(db: Database, local_id: str) -> int:
+    row = db.query_one("SELECT rid FROM calls WHERE local_id = ?", (local_id,))
+    assert row is not None
+    return int(row[0])
+
+
 def test_v1_to_v2_keeps_data_and_adds_search(db_path: Path) -> None:
     with Database(db_path, migrate=False) as db:
         assert migrate(db, target=1) == 1
         with db.transaction() as conn:
             _v1_insert(conn, "loc_1", "Danielle Smith", 100.0)
             _v1_insert(conn, "loc_2", "Bob Jones", 200.0)
-        names = {row[0] for row in db.query("SELECT name FROM sqlite_master")}
-        assert "calls_fts" not in names
-    with Database(db_path) as db:  # opening upgrades
-        assert user_version(db.connection) == 2
-        calls = CallStore(db)
-        found = calls.search("dan")
-        assert [c.local_id for c in found] == ["loc_1"]
-        assert calls.list_calls(CallQuery(text="pric"))[0].local_id == "loc_2"
-        names = {row[0] for row in db.query("SELECT name FROM sqlite_master")}
-        assert {"calls_fts", "calls_account_state_when", "calls_fts_update"} <= names
+        assert "calls_fts" not in _names(db)
+        assert migrate(db, target=2) == 2
+        assert {"calls_fts", "calls_account_state_when", "calls_fts_update"} <= _names(db)
+        # version 2's index is keyed by rid
+        assert _fts_rowids(db, '"dan"*') == [_rid(db, "loc_1")]
+        assert _fts_rowids(db, '"pric"*') == sorted([_rid(db, "loc_1"), _rid(db, "loc_2")])
         # the triggers keep the index in step for rows written after the upgrade
         with db.transaction() as conn:
             conn.execute("UPDATE calls SET search_text = 'zebra' WHERE local_id = 'loc_1'")
-        assert calls.search("dan") == []
+        assert _fts_rowids(db, '"dan"*') == []
+        assert _fts_rowids(db, '"zeb"*') == [_rid(db, "loc_1")]
+    with Database(db_path) as db:  # opening upgrades to the latest version
+        calls = CallStore(db)
         assert [c.local_id for c in calls.search("zeb")] == ["loc_1"]
+        assert calls.list_calls(CallQuery(text="pric"))[0].local_id == "loc_2"
+
+
+def test_v2_to_v3_keeps_data_reindexes_live_calls_and_adds_list_indexes(db_path: Path) -> None:
+    with Database(db_path, migrate=False) as db:
+        assert migrate(db, target=2) == 2
+        with db.transaction() as conn:
+            _v1_insert(conn, "loc_1", "Danielle Smith", 100.5)
+            _v1_insert(conn, "loc_2", "Dana Jones", 200.0)
+            _v1_insert(conn, "loc_3", "Danny Gone", 300.0)
+            _v1_insert(conn, "loc_4", "Dante Undated", 50.0)
+            conn.execute("UPDATE calls SET deleted = 1 WHERE local_id = 'loc_3'")
+            conn.execute("UPDATE calls SET when_ts = NULL WHERE local_id = 'loc_4'")
+        assert len(_fts_rowids(db, '"dan"*')) == 4  # version 2 indexed deleted rows too
+    with Database(db_path) as db:
+        assert user_version(db.connection) == 3
+        names = _names(db)
+        assert {"calls_live_when", "calls_live_who", "calls_live_account", "calls_live_state"} <= (
+            names
+        )
+        assert not {"calls_account_state_when", "calls_account_outcome_when"} & names
+        calls = CallStore(db)
+        # the deleted call left the index; the others are found newest first, undated last
+        hits = calls.list_calls(CallQuery(text="dan"))
+        assert [c.local_id for c in hits] == ["loc_2", "loc_1", "loc_4"]
+        assert calls.count_calls(CallQuery(text="dan")) == 3
+        assert {c.local_id for c in calls.search("dan")} == {"loc_1", "loc_2", "loc_4"}
+        # the new triggers keep it in step: deleting, undeleting, moving in time, renaming
+        with db.transaction() as conn:
+            conn.execute("UPDATE calls SET deleted = 1 WHERE local_id = 'loc_1'")
+            conn.execute("UPDATE calls SET deleted = 0 WHERE local_id = 'loc_3'")
+            conn.execute("UPDATE calls SET when_ts = 10.0 WHERE local_id = 'loc_2'")
+            conn.execute("UPDATE calls SET search_text = 'zebra' WHERE local_id = 'loc_4'")
+        hits = calls.list_calls(CallQuery(text="dan"))
+        assert [c.local_id for c in hits] == ["loc_3", "loc_2"]
+        assert calls.count_calls(CallQuery(text="dan")) == 2
+        assert [c.local_id for c in calls.search("zebra")] == ["loc_4"]
+        with db.transaction() as conn:
+            conn.execute("DELETE FROM calls WHERE local_id IN ('loc_2', 'loc_1')")
+        assert calls.count_calls(CallQuery(text="dan")) == 1
+        assert db.query("INSERT INTO calls_fts(calls_fts) VALUES ('integrity-check')") == []
