@@ -35,7 +35,7 @@ from calldesk.schema.types import html_to_text
 from calldesk.ui.form.base import LabelResolver, LookupProvider, WidgetContext
 from calldesk.ui.form.choice_widgets import resolve_label
 
-SHOWN_CHARS = 34
+SHOWN_CHARS = 26
 
 
 def _full(value: JSONValue) -> str:

@@ -127,3 +127,12 @@ def test_new_calls_hide_read_only_fields_until_the_record_exists(qtbot: QtBot) -
     for name in read_only:
         assert form.is_shown(name) and form.fields[name].isVisibleTo(form), name
     assert form.fields["disposition"].text() == "answered"
+
+
+def test_a_long_crm_id_reads_from_its_start(qtbot: QtBot) -> None:
+    form = make_form(qtbot, Vendor.CLOSE)
+    long_id = "acti_" + "x" * 80
+    form.load_record({}, existing=True, remote_id=long_id)
+    control = form.fields["id"].focus_widget()
+    assert isinstance(control, QLineEdit)
+    assert control.text() == long_id and control.cursorPosition() == 0

@@ -77,7 +77,7 @@ async def test_conflict_values_name_lookup_ids(
         mine_button = view.findChild(QRadioButton, "conflict_mine_outcome_id")
         theirs_button = view.findChild(QRadioButton, "conflict_theirs_outcome_id")
         assert mine_button is not None and theirs_button is not None
-        assert mine.label.startswith(mine_button.text().rstrip("…"))
+        assert mine.label.startswith(mine_button.text().rstrip("…"))  # short, whole on hover
         assert mine_button.toolTip() == mine.label
         assert theirs_button.toolTip() == theirs.label
         assert mine.id not in mine_button.text()
@@ -115,3 +115,34 @@ async def test_an_upload_in_progress_is_shown_again_after_switching_calls(
         window.set_offline(False)
         window.sync_now()
         await until(lambda: zone.status_label.text() == "Uploaded", timeout=20)
+
+
+@pytest.mark.asyncio
+async def test_use_as_duration_fills_a_call_that_can_still_change(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path, tmp_path: Path
+) -> None:
+    async with running_window(
+        qtbot, calldesk_home, _accounts(sandbox_server, Vendor.PIPEDRIVE)
+    ) as window:
+        window.set_offline(True)  # saved here, not yet in Pipedrive: still editable
+        window.new_call("pipedrive")
+        form = window.form
+        assert form is not None
+        form.load_draft(
+            {
+                "outcome": "connected",
+                "to_phone_number": "+1 650 555 1234",
+                "start_time": "2026-11-21T10:42:00+01:00",
+                "end_time": "2026-11-21T10:46:12+01:00",
+            }
+        )
+        assert await window.save(form.values())
+        assert form.locked_reason() is None
+        zone = window.drop_zone
+        assert zone is not None
+        assert _drop(zone, _wav(tmp_path / "call.wav")).isAccepted()
+        await until(lambda: zone.op_id() is not None)
+        assert zone.use_duration_button.isEnabled()
+        zone.use_duration_button.click()
+        assert form.fields["duration"].text() == "0:02"
+        assert form.is_dirty()

@@ -48,6 +48,7 @@ class LineWidget(FieldWidget):
 
     def set_value_from_wire(self, value: JSONValue) -> None:
         self.edit.setText(wire_display(self.spec, value))
+        self.edit.setCursorPosition(0)  # a long id reads from its start, not its end
 
     def focus_widget(self) -> QWidget:
         return self.edit
