@@ -30,7 +30,8 @@ from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 from calldesk.app import account_tools, demo_backend
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
-from calldesk.store.secrets import Secrets
+from calldesk.store.secrets import MemorySecrets
+from calldesk.ui.conflict_view import lookup_labels
 from calldesk.ui.window import MainWindow
 
 
@@ -56,6 +57,13 @@ def dark_palette() -> QPalette:
     }
     for role, colour in roles.items():
         p.setColor(role, QColor(colour))
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(disabled, role, QColor("#7a7a7a"))  # greyed out, as a real dark theme has it
     return p
 
 
@@ -126,11 +134,20 @@ async def shoot_extras(window: MainWindow, out: Path, home: Path) -> None:
     theirs = dict(found.fields)
     mine["note"] = "Wants a quote for 25 seats; call back Tuesday."
     theirs["note"] = "Wants a quote for 20 seats."
-    theirs["outcome_id"] = mine.get("outcome_id") and "outcome_other"
+    outcomes = await window.service.lookup("close", "outcomes")
+    other = next((o.id for o in outcomes if o.id != mine.get("outcome_id")), None)
+    theirs["outcome_id"] = other
     mine["phone"] = "+13125550196"
     theirs["phone"] = "+13125550199"
+    schema = window.service.schema_for("close")
+    labels = await lookup_labels(
+        schema,
+        mine,
+        theirs,
+        lookups=lambda source, query: window.service.lookup("close", source, query),
+    )
     window.conflict_view.show_conflict(
-        window.service.schema_for("close"), "close", record.local_id, mine, theirs
+        schema, "close", record.local_id, mine, theirs, labels=labels
     )
     window.editor_stack.setCurrentWidget(window.conflict_view)
     window._show_zone(None)
@@ -140,7 +157,7 @@ async def shoot_extras(window: MainWindow, out: Path, home: Path) -> None:
 
 async def shoot(out: Path, home: Path) -> None:
     paths = Paths.under(home).ensure()
-    tools = account_tools(AccountsConfig.for_paths(paths), Secrets())
+    tools = account_tools(AccountsConfig.for_paths(paths), MemorySecrets())
     async with demo_backend(paths, tools=tools) as backend:
         window = MainWindow(backend, settings_path=paths.config_dir / "window.ini")
         window.resize(1440, 860)
