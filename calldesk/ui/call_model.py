@@ -125,14 +125,15 @@ class CallListModel(QAbstractTableModel):
         self._icons: dict[tuple[SyncState, bool], QIcon] = {}
 
     def set_service(self, service: CallServicePort) -> None:
-        """Read from another service (the accounts changed); call :meth:`reload` next."""
+        """Read from another service (the accounts changed); call :meth:`reload` next.
+
+        The rows shown stay until the reload's first page replaces them in one reset, so the
+        list never flickers empty while the window switches engines; loads still running
+        against the old service are dropped.
+        """
         self._service = service
         self._generation += 1
-        self.beginResetModel()
-        self._rows = []
-        self._total = 0
         self._fetching = False
-        self.endResetModel()
 
     def state_icon(self, state: SyncState) -> QIcon:
         """The state's mark, tinted for the current palette."""

@@ -67,7 +67,8 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _populate(home: Path) -> None:
+def populate_home(home: Path) -> None:
+    """One Pipedrive account (key in ``KEY_ENV``; a closed port) and three cached calls."""
     paths = Paths.under(home).ensure()
     account = Account(
         "work",
@@ -100,7 +101,7 @@ def _populate(home: Path) -> None:
 
 def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    _populate(home)
+    populate_home(home)
     env = {
         **os.environ,
         "CALLDESK_HOME": str(home),
