@@ -28,10 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-from calldesk.crm import CrmError
 from calldesk.domain.model import Account, CallRecord, FieldError, Operation, Vendor
-from calldesk.runtime import Runtime, RuntimeOpener
-from calldesk.schema import SchemaError
 from calldesk.store.accounts import (
     VENDOR_URL_RULES,
     AccountError,
@@ -39,15 +36,13 @@ from calldesk.store.accounts import (
     make_account,
     vendor_label,
 )
-from calldesk.store.calls import CallQuery, CallSummary
-from calldesk.store.db import StoreError
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import SecretError, Secrets, check_key_shape
-from calldesk.sync.recordings import RecordingRejected
-from calldesk.sync.services import ServiceError, ValidationFailed
 
 if TYPE_CHECKING:
+    from calldesk.runtime import Runtime, RuntimeOpener
     from calldesk.schema import VendorSchema
+    from calldesk.store.calls import CallSummary
 
 PROG = "calldesk"
 EXIT_OK = 0
@@ -315,12 +310,23 @@ def run(
         for line in exc.lines:
             io.stderr.write(f"{PROG}: {line}\n")
         return exc.exit_code
-    except (AccountError, SecretError, SchemaError, OSError) as exc:
+    except (AccountError, SecretError, OSError) as exc:
+        io.stderr.write(f"{PROG}: {_one_line(str(exc))}\n")
+        return EXIT_FAILED
+    except Exception as exc:
+        if not _is_schema_error(exc):
+            raise
         io.stderr.write(f"{PROG}: {_one_line(str(exc))}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
         io.stderr.write(f"{PROG}: interrupted\n")
         return 130
+
+
+def _is_schema_error(exc: Exception) -> bool:
+    # The window path never loads the schema package; only a command that did can raise this.
+    schema = sys.modules.get("calldesk.schema.errors")
+    return schema is not None and isinstance(exc, schema.SchemaError)
 
 
 def _one_line(text: str) -> str:
@@ -469,6 +475,12 @@ def _calls_runtime(context: CliContext, name: str) -> tuple[Account, VendorSchem
 
 
 def _run_async(coro: Coroutine[Any, Any, int]) -> int:
+    # Imported here, not at module level: the window path (no command) must not load httpx.
+    from calldesk.crm import CrmError
+    from calldesk.store.db import StoreError
+    from calldesk.sync.recordings import RecordingRejected
+    from calldesk.sync.services import ServiceError, ValidationFailed
+
     try:
         return asyncio.run(coro)
     except ValidationFailed as exc:
@@ -533,6 +545,8 @@ def _dump(context: CliContext, data: object) -> None:
 
 
 def handle_calls_list(args: argparse.Namespace, context: CliContext) -> int:
+    from calldesk.store.calls import CallQuery
+
     account, _schema = _calls_runtime(context, args.account)
 
     async def go() -> int:

@@ -1,6 +1,7 @@
 """Start-up order: the window paints its cached calls before httpx, phonenumbers or keyring load.
 
-A fresh interpreter runs the real ``calldesk.app.run_window`` over a ``CALLDESK_HOME`` with one
+A fresh interpreter runs the real ``calldesk.app.run_window`` (and, separately, the real
+``python -m calldesk`` launcher through ``calldesk.cli``) over a ``CALLDESK_HOME`` with one
 account and three cached calls; at the moment the table has painted its rows (the point where
 ``calldesk.ui.qtapp`` starts opening the engine) it records which modules are loaded and how many
 rows the table shows, then waits for the engine and records what the window shows after it.
@@ -15,7 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from calldesk.domain import Account, KeySource, RemoteCall, Vendor
+from calldesk.domain.model import JSONValue
 from calldesk.schema import load_all_schemas
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.local import DB_FILENAME, LocalStore
@@ -26,10 +30,10 @@ from calldesk.sync.services import LabelCache, RowBuilder
 DEFERRED = ("httpx", "httpcore", "phonenumbers", "nh3", "keyring", "qtawesome", "mutagen")
 KEY_ENV = "CALLDESK_STARTUP_TEST_KEY"
 
-CHILD = """
+# Installed in the child before the window starts: reports at the first paint with rows.
+HOOK = """
 import asyncio, json, os, sys
 import calldesk.ui.qtapp as qtapp
-from calldesk.app import run_window
 
 painted = qtapp.wait_for_rows_painted
 report = {}
@@ -57,8 +61,9 @@ async def watched(window, loaded):
 
 
 qtapp.wait_for_rows_painted = watched
-sys.exit(run_window(demo=False))
 """
+# The composition root's window function, called directly.
+CHILD = HOOK + "from calldesk.app import run_window\nsys.exit(run_window(demo=False))\n"
 
 
 def _closed_port() -> int:
@@ -80,7 +85,7 @@ def populate_home(home: Path) -> None:
     builder = RowBuilder(load_all_schemas(), lambda _a: Vendor.PIPEDRIVE, LabelCache())
     batch: list[tuple[RemoteCall, CallRow, str]] = []
     for number in range(1, 4):
-        fields = {
+        fields: dict[str, JSONValue] = {
             "id": number,
             "outcome": "connected",
             "to_phone_number": f"+1 650 555 010{number}",
@@ -99,7 +104,10 @@ def populate_home(home: Path) -> None:
         store.close()
 
 
-def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(tmp_path: Path) -> None:
+@pytest.mark.parametrize("launcher", ["run_window", "python -m calldesk"])
+def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(
+    tmp_path: Path, launcher: str
+) -> None:
     home = tmp_path / "home"
     populate_home(home)
     env = {
@@ -109,8 +117,20 @@ def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(tmp_p
         KEY_ENV: "startup-test-key",
     }
     env.pop("CALLDESK_SMOKE_TEST", None)
+    if launcher == "run_window":
+        command = [sys.executable, "-c", CHILD]
+    else:
+        # The real launcher (calldesk/__main__.py -> calldesk.cli.run -> the window); the hook
+        # comes in as a sitecustomize module, before __main__ runs.
+        hook_dir = tmp_path / "hook"
+        hook_dir.mkdir()
+        (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(hook_dir), env.get("PYTHONPATH", "")) if p
+        )
+        command = [sys.executable, "-m", "calldesk"]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD],
+        command,
         env=env,
         capture_output=True,
         text=True,
@@ -124,8 +144,10 @@ def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(tmp_p
     assert report["starting"] is True
     assert [m for m in DEFERRED if m in report["modules"]] == []
     assert "calldesk.runtime" not in report["calldesk"]
-    assert "calldesk.cli" not in report["calldesk"]
+    if launcher == "run_window":
+        assert "calldesk.cli" not in report["calldesk"]
     assert "calldesk.crm" not in report["calldesk"]
+    assert "calldesk.sync.services" not in report["calldesk"]
     # then the engine arrives: the account is listed and the rows are still there
     assert report["accounts_after"] == ["work"]
     assert report["rows_after"] == 3
