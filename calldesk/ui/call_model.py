@@ -8,9 +8,9 @@ summary object: no per-row widgets, no item objects.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -24,9 +24,11 @@ from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication
 
 from calldesk.domain import SyncState
-from calldesk.ui.form.base import Spawner, spawn_on_running_loop
 from calldesk.ui.icons import icon, is_dark
 from calldesk.ui.ports import CallServicePort, Summary
+
+if TYPE_CHECKING:  # the form package (and the schemas) load after the list's first paint
+    from calldesk.ui.form.base import Spawner
 
 PAGE_SIZE = 200
 
@@ -93,6 +95,13 @@ def format_duration(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _spawn_on_running_loop(coro: Coroutine[Any, Any, None]) -> object:
+    """The default spawner: ``calldesk.ui.form.base.spawn_on_running_loop``, imported on use."""
+    from calldesk.ui.form.base import spawn_on_running_loop
+
+    return spawn_on_running_loop(coro)
+
+
 def _who(row: Summary) -> str:
     if row.who and row.phone:
         return f"{row.who}  {row.phone}"
@@ -100,7 +109,10 @@ def _who(row: Summary) -> str:
 
 
 class CallListModel(QAbstractTableModel):
-    """Pages of call summaries for one query (filters, search text, sort)."""
+    """Pages of call summaries for one query (filters, search text, sort).
+
+    ``spawn`` starts the model's loads (default: a task on the running asyncio loop).
+    """
 
     loaded = Signal()  # after each (re)load or page
 
@@ -110,14 +122,14 @@ class CallListModel(QAbstractTableModel):
         base_query: Any,
         *,
         page_size: int = PAGE_SIZE,
-        spawn: Spawner = spawn_on_running_loop,
+        spawn: Spawner | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._service = service
         self._query: Any = dataclasses.replace(base_query, limit=page_size, offset=0)
         self._page = page_size
-        self._spawn = spawn
+        self._spawn: Spawner = spawn if spawn is not None else _spawn_on_running_loop
         self._rows: list[Summary] = []
         self._total = 0
         self._fetching = False

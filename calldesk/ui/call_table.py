@@ -15,7 +15,13 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from calldesk.ui.recording import local_file_of
+
+def _dropped_file(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> Path | None:
+    # Imported on the first drag: the recording widgets are not needed to paint the list.
+    from calldesk.ui.recording import local_file_of
+
+    return local_file_of(event.mimeData().urls())
+
 
 RowRefusal = Callable[[int, Path], str | None]
 """``(row, path) -> reason``: why the row's call cannot take the file (None: it can)."""
@@ -49,20 +55,20 @@ class CallTable(QTableView):
         return row
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_file_of(event.mimeData().urls()) is not None:
+        if _dropped_file(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        path = local_file_of(event.mimeData().urls())
+        path = _dropped_file(event)
         if self._target(event.position().toPoint(), path) is None:
             event.ignore()
             return
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = local_file_of(event.mimeData().urls())
+        path = _dropped_file(event)
         row = self._target(event.position().toPoint(), path)
         if row is None or path is None:
             event.ignore()

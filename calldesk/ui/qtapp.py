@@ -9,7 +9,8 @@ checks itself and closes (``calldesk.ui.smoke``; release checks of the wheel and
 Start-up order, so the window paints like a native app: with ``open_preview`` (a store-only
 backend, ``Backend.starting``) the window is built on it, shown and fills its call list straight
 from the local store; only after the table has painted its rows does ``open_backend`` run (httpx
-clients, adapters, schemas, keyring, the sync engine) and the window ``rebind``s to it.
+clients, adapters, schemas, keyring, the sync engine) and the window ``rebind``s to it; the panels
+the first paint does not show are built just after (``MainWindow.prepare_panels``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from calldesk.ui.identity import apply_identity
@@ -117,6 +118,7 @@ async def run_window(
             if not closed.is_set():
                 window.bridge.close()
                 window.rebind(full)  # accounts, editor, sync status; refreshes from the CRMs
+                QTimer.singleShot(0, window.prepare_panels)  # conflict view, history, queue
             closing = preview
             preview = None
             await closing.__aexit__(None, None, None)

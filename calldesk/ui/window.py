@@ -5,6 +5,11 @@ async work as tasks on the running (qasync) loop; nothing here blocks or opens a
 Under the editor sits the recording drop zone of the open call (upload progress comes from the
 backend's ``ProgressRelay``); a call in conflict opens the field-by-field conflict view instead
 of the editor; unsaved drafts come back at start-up; the accounts dialog reopens the backend.
+
+The first paint shows the toolbar, the sidebar and the call list only: the editor forms (and the
+schema machinery), the conflict view, the recording drop zones, the history list, the queue panel
+and the accounts dialog are imported and built when first needed (``prepare_panels`` builds the
+shared ones ahead of use, once the rows are on screen).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -28,7 +33,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QMainWindow,
     QPushButton,
     QSizePolicy,
@@ -44,15 +48,19 @@ from PySide6.QtWidgets import (
 
 from calldesk.domain import Changes, Operation, OpKind, OpState, SyncState
 from calldesk.store.drafts import Draft
-from calldesk.ui.accounts import AccountsDialog
 from calldesk.ui.call_model import CallListModel
 from calldesk.ui.call_table import CallTable
-from calldesk.ui.conflict_view import ConflictView, lookup_labels
-from calldesk.ui.form import EditorForm
 from calldesk.ui.icons import icon
 from calldesk.ui.ports import Backend, errors_of
-from calldesk.ui.queue_panel import QueuePanel
-from calldesk.ui.recording import RecordingDropZone, format_length
+
+if TYPE_CHECKING:  # imported where first used: the first paint shows none of them
+    from PySide6.QtWidgets import QListWidget
+
+    from calldesk.ui.accounts import AccountsDialog
+    from calldesk.ui.conflict_view import ConflictView
+    from calldesk.ui.form import EditorForm
+    from calldesk.ui.queue_panel import QueuePanel
+    from calldesk.ui.recording import RecordingDropZone
 
 log = logging.getLogger("calldesk.ui")
 
@@ -125,10 +133,12 @@ class MainWindow(QMainWindow):
         self._pending = 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.accounts_dialog: AccountsDialog | None = None
+        self._queue_panel: QueuePanel | None = None
+        self._conflict_view: ConflictView | None = None
+        self._history: QListWidget | None = None
         self.setObjectName("main_window")
         self.setWindowTitle(self.tr("calldesk") + (self.tr(" — Demo") if backend.demo else ""))
         self.model = CallListModel(self.service, backend.base_query, spawn=self.spawn, parent=self)
-        self.queue_panel = QueuePanel(self.service, self.spawn, self)
         self._build_toolbar()
         self._build_body()
         self._build_status()
@@ -377,11 +387,6 @@ class MainWindow(QMainWindow):
         self.editor_stack.addWidget(self.empty_page)
         self.starting_page = QWidget(self.editor_stack)  # blank while the accounts load
         self.editor_stack.addWidget(self.starting_page)
-        self.conflict_view = ConflictView(self.editor_stack)
-        self.conflict_view.resolve_requested.connect(
-            lambda local_id, chosen: self.spawn(self.resolve_conflict(local_id, chosen))
-        )
-        self.editor_stack.addWidget(self.conflict_view)
         right_column.addWidget(self.editor_stack, 1)
         self.drop_hint = QLabel(
             self.tr("Save the call first, then drop its recording here."), right
@@ -405,13 +410,52 @@ class MainWindow(QMainWindow):
         self.history_toggle.setAutoRaise(True)
         self.history_toggle.toggled.connect(self._toggle_history)
         right_column.addWidget(self.history_toggle)
-        self.history = QListWidget(right)
-        self.history.setObjectName("history")
-        self.history.setAccessibleName(self.tr("What was sent for this call"))
-        self.history.setMaximumHeight(120)
-        self.history.hide()
-        right_column.addWidget(self.history)
+        self._editor_column = right_column  # the history list goes last, when first needed
         return right
+
+    # -- panels built on first use -------------------------------------------------------------
+
+    def prepare_panels(self) -> None:
+        """Build the panels the first paint does not show, ahead of their first use."""
+        _ = self.conflict_view, self.history, self.queue_panel
+
+    @property
+    def conflict_view(self) -> ConflictView:
+        """The field-by-field conflict view (a page of the editor stack)."""
+        if self._conflict_view is None:
+            from calldesk.ui.conflict_view import ConflictView
+
+            view = ConflictView(self.editor_stack)
+            view.resolve_requested.connect(
+                lambda local_id, chosen: self.spawn(self.resolve_conflict(local_id, chosen))
+            )
+            self.editor_stack.addWidget(view)
+            self._conflict_view = view
+        return self._conflict_view
+
+    @property
+    def history(self) -> QListWidget:
+        """What was sent for the open call (under the editor, shown by the History toggle)."""
+        if self._history is None:
+            from PySide6.QtWidgets import QListWidget
+
+            history = QListWidget(self._editor_column.parentWidget())
+            history.setObjectName("history")
+            history.setAccessibleName(self.tr("What was sent for this call"))
+            history.setMaximumHeight(120)
+            history.setVisible(self.history_toggle.isChecked())
+            self._editor_column.addWidget(history)
+            self._history = history
+        return self._history
+
+    @property
+    def queue_panel(self) -> QueuePanel:
+        """The sync queue (a non-modal window)."""
+        if self._queue_panel is None:
+            from calldesk.ui.queue_panel import QueuePanel
+
+            self._queue_panel = QueuePanel(self.service, self.spawn, self)
+        return self._queue_panel
 
     def _build_empty_page(self, parent: QWidget) -> QWidget:
         page = QWidget(parent)
@@ -539,7 +583,8 @@ class MainWindow(QMainWindow):
         self.bridge.close()
         self._unsubscribe_progress()
         self._status_timer.stop()
-        self.queue_panel.close()
+        if self._queue_panel is not None:
+            self._queue_panel.close()
         if self.accounts_dialog is not None:
             self.accounts_dialog.close()
         super().closeEvent(event)
@@ -660,6 +705,8 @@ class MainWindow(QMainWindow):
         """The editor of ``account`` (built once, from its vendor schema)."""
         form = self._forms.get(account)
         if form is None:
+            from calldesk.ui.form import EditorForm
+
             form = EditorForm(
                 self.service.schema_for(account),
                 account_name=account,
@@ -676,7 +723,7 @@ class MainWindow(QMainWindow):
     @property
     def form(self) -> EditorForm | None:
         current = self.editor_stack.currentWidget()
-        return current if isinstance(current, EditorForm) else None
+        return next((form for form in self._forms.values() if form is current), None)
 
     def _default_account(self) -> str | None:
         item = self.sidebar.currentItem()
@@ -729,6 +776,8 @@ class MainWindow(QMainWindow):
         if record.state == SyncState.CONFLICT:
             version = await self.service.conflict(local_id)
             if version is not None:
+                from calldesk.ui.conflict_view import lookup_labels
+
                 labels = await lookup_labels(
                     schema,
                     version.local_fields,
@@ -916,6 +965,8 @@ class MainWindow(QMainWindow):
         zone = self._zones.get(account)
         if zone is None:
             service = self.service
+            from calldesk.ui.recording import RecordingDropZone
+
             zone = RecordingDropZone(
                 service.schema_for(account),
                 check=lambda path: service.check_recording(account, path),
@@ -934,9 +985,9 @@ class MainWindow(QMainWindow):
     @property
     def drop_zone(self) -> RecordingDropZone | None:
         """The drop zone under the editor, when one is shown."""
-        zone = self.zone_stack.currentWidget()
-        shown = isinstance(zone, RecordingDropZone) and self.zone_stack.isVisibleTo(self)
-        return zone if shown and isinstance(zone, RecordingDropZone) else None
+        current = self.zone_stack.currentWidget()
+        zone = next((zone for zone in self._zones.values() if zone is current), None)
+        return zone if zone is not None and self.zone_stack.isVisibleTo(self) else None
 
     def _show_zone(self, account: str | None, *, saved: bool = False) -> None:
         """The zone for ``account``'s open call; a hint instead while the call is not saved."""
@@ -961,6 +1012,8 @@ class MainWindow(QMainWindow):
         self.backend.engine.sync_now()
 
     def _use_duration(self, account: str, seconds: int) -> None:
+        from calldesk.ui.recording import format_length
+
         form = self._forms.get(account)
         if form is None or form is not self.form:
             return
@@ -1042,6 +1095,8 @@ class MainWindow(QMainWindow):
         if tools is None:
             return
         if self.accounts_dialog is None:
+            from calldesk.ui.accounts import AccountsDialog
+
             dialog = AccountsDialog(
                 tools.config, tools.secrets, tools.test, spawn=self.spawn, parent=self
             )
@@ -1072,7 +1127,8 @@ class MainWindow(QMainWindow):
         self.backend = backend
         self.service = backend.service
         self.model.set_service(self.service)
-        self.queue_panel.set_service(self.service)
+        if self._queue_panel is not None:
+            self._queue_panel.set_service(self.service)
         for form in self._forms.values():
             self.editor_stack.removeWidget(form)
             form.deleteLater()
@@ -1116,8 +1172,8 @@ class MainWindow(QMainWindow):
             self.spawn(self.model.reload(keep=True))
         if changes.outbox or changes.connectivity:
             self.spawn(self.refresh_status())
-            if self.queue_panel.isVisible():
-                self.spawn(self.queue_panel.refresh())
+            if self._queue_panel is not None and self._queue_panel.isVisible():
+                self.spawn(self._queue_panel.refresh())
         if changes.outbox:
             self.spawn(self._track_uploads())
         if changes.local_ids and self._editing and self._editing[1] in changes.local_ids:

@@ -27,6 +27,15 @@ from calldesk.store.paths import Paths
 from calldesk.store.records import CallRow
 from calldesk.sync.services import LabelCache, RowBuilder
 
+#: The window's own panels the first paint does not show (imported when first needed).
+LATER_PANELS = (
+    "calldesk.ui.form",
+    "calldesk.ui.accounts",
+    "calldesk.ui.conflict_view",
+    "calldesk.ui.recording",
+    "calldesk.ui.queue_panel",
+    "calldesk.schema",
+)
 DEFERRED = ("httpx", "httpcore", "phonenumbers", "nh3", "keyring", "qtawesome", "mutagen")
 KEY_ENV = "CALLDESK_STARTUP_TEST_KEY"
 
@@ -54,6 +63,7 @@ async def watched(window, loaded):
         while window.model.rowCount() < 3 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.02)  # the list reloads from the real service
         report["rows_after"] = window.model.rowCount()
+        report["calldesk_after"] = sorted(m for m in sys.modules if m.startswith("calldesk."))
         print(json.dumps(report), flush=True)
         window.close()
 
@@ -148,6 +158,11 @@ def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(
         assert "calldesk.cli" not in report["calldesk"]
     assert "calldesk.crm" not in report["calldesk"]
     assert "calldesk.sync.services" not in report["calldesk"]
+    assert [m for m in LATER_PANELS if m in report["calldesk"]] == []
     # then the engine arrives: the account is listed and the rows are still there
     assert report["accounts_after"] == ["work"]
     assert report["rows_after"] == 3
+    # and the panels are built right after the switch, ahead of their first use (the accounts
+    # dialog waits until it is opened)
+    built = [m for m in LATER_PANELS if m in report["calldesk_after"]]
+    assert built == [m for m in LATER_PANELS if m != "calldesk.ui.accounts"]
