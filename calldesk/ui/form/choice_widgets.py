@@ -82,13 +82,19 @@ class NumberedCombo(QComboBox):
         return 1 if self.count() and self.itemData(0, ID_ROLE) == "" else 0
 
 
+COMBO_MIN_WIDTH = 220
+OUTCOME_COMBO_MIN_WIDTH = 180
+
+
 class _ComboWidget(FieldWidget):
     """Shared behaviour of enum and outcome pickers: a blank entry, then labelled values."""
 
     def __init__(self, spec: FieldSpec, context: WidgetContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
         self.combo = NumberedCombo(self, on_focus=self._on_focus)
-        self.combo.setMinimumWidth(220)
+        # An outcome picker shares its row with the "keys 1–9 choose" hint: a narrower minimum
+        # keeps that row inside a 490 px editor column next to the longest labels.
+        self.combo.setMinimumWidth(OUTCOME_COMBO_MIN_WIDTH if context.outcome else COMBO_MIN_WIDTH)
         self.combo.addItem(NONE_LABEL)
         self.combo.setItemData(0, "", ID_ROLE)
         self.combo.currentIndexChanged.connect(self._on_index_changed)
