@@ -26,5 +26,6 @@ def test_editor_needs_no_horizontal_scrollbar_at_the_default_column_width(
     scroll = form.findChild(QScrollArea, "editor_scroll")
     assert scroll is not None
     body = scroll.widget()
+    assert body is not None
     assert body.minimumSizeHint().width() <= scroll.viewport().width()
     assert not scroll.horizontalScrollBar().isVisible()
