@@ -58,6 +58,7 @@ from calldesk.store.records import (
     update_op,
     write_fields,
 )
+from calldesk.store.search import SearchIndexer
 
 SortKey = Literal[
     "when", "who", "phone", "direction", "duration", "outcome", "note", "state", "account"
@@ -232,9 +233,15 @@ def _time_order(row: sqlite3.Row) -> tuple[bool, float, int]:
 class CallStore:
     """Cached call records of every account (synchronous; one thread)."""
 
-    def __init__(self, db: Database, builder: RowBuilder | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        builder: RowBuilder | None = None,
+        search_index: SearchIndexer | None = None,
+    ) -> None:
         self._db = db
         self._builder = builder
+        self._search_index = search_index or SearchIndexer(db)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -299,6 +306,7 @@ class CallStore:
             match = fts_query(query.text)
             if match is None:
                 return []
+            self._search_index.flush()
             if query.sort == "when":
                 return self._search_page(query, match)
             where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
@@ -373,6 +381,7 @@ class CallStore:
             match = fts_query(query.text)
             if match is None:
                 return 0
+            self._search_index.flush()
             if not where:
                 row = self._db.query_one(f"SELECT COUNT(*) FROM calls_fts {_MATCH}", (match,))
                 return 0 if row is None else int(row[0])
@@ -392,6 +401,7 @@ class CallStore:
         match = fts_query(text)
         if match is None:
             return []
+        self._search_index.flush()
         where = ["calls_fts MATCH ?"]
         params: list[Any] = [match]
         if accounts:

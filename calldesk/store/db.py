@@ -148,6 +148,7 @@ class Database:
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             )
         self._in_transaction = False
+        self._closed = False
         try:
             with translate_errors():
                 self._conn.row_factory = sqlite3.Row
@@ -186,12 +187,37 @@ class Database:
         """The raw connection, for migrations and tests."""
         return self._conn
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._closed
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction; nested use joins the outer transaction."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction; nested use joins the outer transaction.
+
+        ``durable=False`` commits with ``synchronous=NORMAL`` (no ``fsync``): still atomic and
+        consistent, but a power cut before the next durable commit (whose ``fsync`` covers the
+        whole WAL) may lose it. Only for data the store can rebuild, such as the search index.
+        """
         if self._in_transaction:
             yield self._conn
             return
+        if durable:
+            with self._transaction() as conn:
+                yield conn
+            return
+        with translate_errors():
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            with self._transaction() as conn:
+                yield conn
+        finally:
+            with translate_errors():
+                self._conn.execute("PRAGMA synchronous = FULL")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with translate_errors():
             self._conn.execute("BEGIN IMMEDIATE")
         self._in_transaction = True
@@ -230,6 +256,7 @@ class Database:
             with contextlib.suppress(sqlite3.ProgrammingError):
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()
+        self._closed = True
 
     def __enter__(self) -> Database:
         return self

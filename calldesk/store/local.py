@@ -12,6 +12,7 @@ from calldesk.store.drafts import DraftStore
 from calldesk.store.lookups import LookupCache
 from calldesk.store.outbox import Outbox
 from calldesk.store.records import RowBuilder
+from calldesk.store.search import SearchIndexer
 
 DB_FILENAME = "calldesk.sqlite3"
 
@@ -26,6 +27,7 @@ class LocalStore:
     drafts: DraftStore
     audit: AuditLog
     lookups: LookupCache
+    search_index: SearchIndexer
 
     @classmethod
     def open(cls, path: Path, builder: RowBuilder | None = None) -> LocalStore:
@@ -35,14 +37,27 @@ class LocalStore:
         itself changes a record's local view (after a sync, a discard, a conflict resolution).
         """
         db = Database(path)
+        search_index = SearchIndexer(db)
+        try:
+            search_index.flush()  # whatever a crash left between a save and its indexing
+        except BaseException:
+            db.close()
+            raise
         return cls(
             db=db,
-            calls=CallStore(db, builder),
+            calls=CallStore(db, builder, search_index),
             outbox=Outbox(db, builder),
             drafts=DraftStore(db),
             audit=AuditLog(db),
             lookups=LookupCache(db),
+            search_index=search_index,
         )
 
     def close(self) -> None:
-        self.db.close()
+        """Bring the search index up to date, then close the database (idempotent)."""
+        if self.db.closed:
+            return
+        try:
+            self.search_index.flush()
+        finally:
+            self.db.close()

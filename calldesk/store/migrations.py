@@ -144,7 +144,8 @@ SEARCH_RID_MASK = (1 << SEARCH_KEY_SHIFT) - 1
 SEARCH_BUCKET_MAX = (1 << 32) - 1
 
 
-def _search_key(prefix: str) -> str:
+def search_key_sql(prefix: str) -> str:
+    """SQL for the ``calls_fts`` rowid of the ``calls`` row named ``prefix`` (e.g. ``new``)."""
     when = f"{prefix}.when_ts"
     bucket = (
         f"CASE WHEN {when} IS NULL THEN 0 WHEN {when} < 0 THEN 1 "
@@ -183,24 +184,24 @@ _V3 = (
         SELECT RAISE(ABORT, 'calls.rid out of range for the search index')
         WHERE new.rid > {SEARCH_RID_MASK} OR new.rid < 0;
         INSERT INTO calls_fts(rowid, search_text)
-        SELECT {_search_key("new")}, new.search_text WHERE new.deleted = 0;
+        SELECT {search_key_sql("new")}, new.search_text WHERE new.deleted = 0;
     END""",
     f"""CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls WHEN old.deleted = 0 BEGIN
         INSERT INTO calls_fts(calls_fts, rowid, search_text)
-        VALUES ('delete', {_search_key("old")}, old.search_text);
+        VALUES ('delete', {search_key_sql("old")}, old.search_text);
     END""",
     f"""CREATE TRIGGER calls_fts_update AFTER UPDATE OF search_text, deleted, when_ts ON calls
     BEGIN
         INSERT INTO calls_fts(calls_fts, rowid, search_text)
-        SELECT 'delete', {_search_key("old")}, old.search_text WHERE old.deleted = 0;
+        SELECT 'delete', {search_key_sql("old")}, old.search_text WHERE old.deleted = 0;
         INSERT INTO calls_fts(rowid, search_text)
-        SELECT {_search_key("new")}, new.search_text WHERE new.deleted = 0;
+        SELECT {search_key_sql("new")}, new.search_text WHERE new.deleted = 0;
     END""",
     # Merge segments as soon as two share a level (default four): fewer segments to consult per
     # query term, for a little more work per write.
     "INSERT INTO calls_fts(calls_fts, rank) VALUES ('automerge', 2)",
     f"""INSERT INTO calls_fts(rowid, search_text)
-        SELECT {_search_key("calls")}, search_text FROM calls WHERE deleted = 0""",
+        SELECT {search_key_sql("calls")}, search_text FROM calls WHERE deleted = 0""",
     "INSERT INTO calls_fts(calls_fts) VALUES ('optimize')",
     # Superseded by calls_live_state / calls_live_outcome (the list always filters on deleted).
     "DROP INDEX calls_account_state_when",
@@ -211,6 +212,52 @@ _V3 = (
         f"CREATE INDEX calls_live_{column} ON calls(deleted, {column}, when_ts)"
         for column in _LIST_COLUMNS
     ),
+)
+
+
+# Version 4 takes the search index off the durable save path. Triggers no longer write
+# ``calls_fts`` inside the transaction that saves a call (every prefix entry of every word was
+# another b-tree write before the save's COMMIT); they only note in ``search_pending`` which calls
+# need re-indexing and what their entry in the index was (its rowid and text: a contentless FTS5
+# table can only delete an entry given the text it indexed). ``calldesk.store.search`` applies
+# the pending rows in a second transaction right after the save, before the next read of the
+# index, and at open (a crash between the two transactions loses no entry). ``INSERT OR IGNORE``
+# keeps the first noted state, which is what the index holds until the pending row is applied.
+# The entry the index holds for a live call: its rid, index rowid and indexed text.
+_PENDING_OLD = f"old.rid, {search_key_sql('old')}, old.search_text"
+
+_V4 = (
+    "DROP TRIGGER calls_fts_insert",
+    "DROP TRIGGER calls_fts_delete",
+    "DROP TRIGGER calls_fts_update",
+    """CREATE TABLE search_pending (
+        rid INTEGER PRIMARY KEY,        -- calls.rid to (re-)index from its current row
+        old_key INTEGER,                -- calls_fts rowid to delete first; NULL: none
+        old_text TEXT                   -- the text that entry was indexed with
+    )""",
+    f"""CREATE TRIGGER calls_search_insert AFTER INSERT ON calls BEGIN
+        SELECT RAISE(ABORT, 'calls.rid out of range for the search index')
+        WHERE new.rid > {SEARCH_RID_MASK} OR new.rid < 0;
+        INSERT OR IGNORE INTO search_pending (rid) VALUES (new.rid);
+    END""",
+    f"""CREATE TRIGGER calls_search_delete AFTER DELETE ON calls WHEN old.deleted = 0 BEGIN
+        INSERT OR IGNORE INTO search_pending (rid, old_key, old_text) VALUES ({_PENDING_OLD});
+    END""",
+    f"""CREATE TRIGGER calls_search_update AFTER UPDATE OF search_text, deleted, when_ts ON calls
+    WHEN old.search_text IS NOT new.search_text OR old.deleted IS NOT new.deleted
+        OR old.when_ts IS NOT new.when_ts
+    BEGIN
+        INSERT OR IGNORE INTO search_pending (rid, old_key, old_text)
+        SELECT {_PENDING_OLD} WHERE old.deleted = 0;
+        INSERT OR IGNORE INTO search_pending (rid) VALUES (new.rid);
+    END""",
+    # Kept from version 3, measured at 100,000 calls (benchmarks/README.md): the prefix indexes
+    # 1-12 (with only '1 2 3', a 7-digit phone fragment searches 3.5x slower: longer prefixes
+    # become range scans merging many terms) and the (deleted, column, when_ts) index of every
+    # sort column (without one, a page sorted by that column takes ~180 ms: every wide row is
+    # read). Their cost is now outside the durable transaction (search) or small (list).
+    # Served by calls_live_account (every list query filters on deleted).
+    "DROP INDEX calls_account_when",
 )
 
 
@@ -226,10 +273,15 @@ def _v3(conn: sqlite3.Connection) -> None:
     _run(conn, _V3)
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    _run(conn, _V4)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
     Migration(3, "time-ordered search index of live calls; indexes for every list sort", _v3),
+    Migration(4, "search index written after the save's commit; no calls_account_when", _v4),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -8,21 +8,28 @@ single worker thread (a ``ThreadPoolExecutor(max_workers=1)``) and runs every ca
     op = await worker.run(lambda s: s.outbox.save_new(account, fields, row, text))
     page = await worker.run(list_page, query)   # any fn(store, *args) -> result
     await worker.aclose()
+
+After a job that wrote, the worker queues the search indexing of what it wrote
+(:meth:`calldesk.store.search.SearchIndexer.flush`) as its next job, so a save's result comes back
+as soon as it is durable and any later job (a search) already sees it in the index.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from calldesk.store.db import StoreBugError
+from calldesk.store.db import StoreBugError, StoreError
 from calldesk.store.local import LocalStore
 from calldesk.store.records import RowBuilder
+
+_log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,7 +69,20 @@ class DbWorker:
         self, fn: Callable[Concatenate[LocalStore, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         store = self._opening.result()
-        return fn(store, *args, **kwargs)
+        try:
+            return fn(store, *args, **kwargs)
+        finally:
+            if store.search_index.stale and not store.db.closed:
+                # Runs before any job submitted once this one's result is out.
+                self._executor.submit(self._index_search, store)
+
+    @staticmethod
+    def _index_search(store: LocalStore) -> None:
+        try:
+            store.search_index.flush()
+        except StoreError:
+            # The notes stay; the next search (or open) retries and reports the error.
+            _log.exception("indexing saved calls for search failed")
 
     async def run(
         self, fn: Callable[Concatenate[LocalStore, P], T], *args: P.args, **kwargs: P.kwargs

@@ -38,6 +38,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> LocalStore:
         items.append((RemoteCall(f"r{i}", fields, T0), row_of(fields), text_of(fields)))
     store.calls.upsert_remote_many("acc", items[: N // 2])
     store.calls.upsert_remote_many("other", items[N // 2 :])
+    store.search_index.flush()  # as the database worker does right after a refresh
     yield store  # type: ignore[misc]
     store.close()
 

@@ -148,7 +148,9 @@ def test_v1_to_v2_keeps_data_and_adds_search(db_path: Path) -> None:
         assert calls.list_calls(CallQuery(text="pric"))[0].local_id == "loc_2"
 
 
-def test_v2_to_v3_keeps_data_reindexes_live_calls_and_adds_list_indexes(db_path: Path) -> None:
+def test_v2_to_latest_keeps_data_reindexes_live_calls_and_adds_list_indexes(
+    db_path: Path,
+) -> None:
     with Database(db_path, migrate=False) as db:
         assert migrate(db, target=2) == 2
         with db.transaction() as conn:
@@ -160,11 +162,9 @@ def test_v2_to_v3_keeps_data_reindexes_live_calls_and_adds_list_indexes(db_path:
             conn.execute("UPDATE calls SET when_ts = NULL WHERE local_id = 'loc_4'")
         assert len(_fts_rowids(db, '"dan"*')) == 4  # version 2 indexed deleted rows too
     with Database(db_path) as db:
-        assert user_version(db.connection) == 3
+        assert user_version(db.connection) == LATEST_VERSION
         names = _names(db)
-        assert {"calls_live_when", "calls_live_who", "calls_live_account", "calls_live_state"} <= (
-            names
-        )
+        assert {"calls_live_when", "calls_live_account", "calls_live_state"} <= names
         assert not {"calls_account_state_when", "calls_account_outcome_when"} & names
         calls = CallStore(db)
         # the deleted call left the index; the others are found newest first, undated last
@@ -172,7 +172,7 @@ def test_v2_to_v3_keeps_data_reindexes_live_calls_and_adds_list_indexes(db_path:
         assert [c.local_id for c in hits] == ["loc_2", "loc_1", "loc_4"]
         assert calls.count_calls(CallQuery(text="dan")) == 3
         assert {c.local_id for c in calls.search("dan")} == {"loc_1", "loc_2", "loc_4"}
-        # the new triggers keep it in step: deleting, undeleting, moving in time, renaming
+        # the index follows: deleting, undeleting, moving in time, renaming
         with db.transaction() as conn:
             conn.execute("UPDATE calls SET deleted = 1 WHERE local_id = 'loc_1'")
             conn.execute("UPDATE calls SET deleted = 0 WHERE local_id = 'loc_3'")

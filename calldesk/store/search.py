@@ -1,0 +1,64 @@
+"""Keeping the full-text search index in step with the calls, after the save's commit.
+
+From schema 4 a save's durable transaction only notes in ``search_pending`` which calls need
+(re-)indexing (triggers on ``calls``; see ``calldesk.store.migrations``). :class:`SearchIndexer`
+applies those notes to ``calls_fts`` in a second, short transaction on the same connection:
+
+* right after each write job on the database worker (``DbWorker`` queues it before any later job);
+* before any read of the index (:meth:`SearchIndexer.flush` is cheap when nothing was written);
+* when the store opens and closes (a crash between a save and its indexing loses no entry: the
+  note was committed with the save).
+
+The indexing transaction commits with ``synchronous=NORMAL``: it adds no ``fsync`` of its own.
+If the machine loses power before the next durable commit syncs the WAL, the whole indexing
+transaction is lost together with the removal of its notes, and the next open redoes it.
+"""
+
+from __future__ import annotations
+
+from calldesk.store.db import Database
+from calldesk.store.migrations import SEARCH_RID_MASK, search_key_sql
+
+_APPLY = (
+    # drop the entries the index holds for the noted calls ...
+    """INSERT INTO calls_fts (calls_fts, rowid, search_text)
+       SELECT 'delete', old_key, old_text FROM search_pending WHERE old_key IS NOT NULL""",
+    # ... and add the current entry of each noted call that is still there and live
+    f"""INSERT INTO calls_fts (rowid, search_text)
+        SELECT {search_key_sql("c")}, c.search_text FROM search_pending p
+        JOIN calls c ON c.rid = p.rid
+        WHERE c.deleted = 0 AND c.rid <= {SEARCH_RID_MASK}""",
+    "DELETE FROM search_pending",
+)
+
+
+class SearchIndexer:
+    """Applies ``search_pending`` to ``calls_fts`` (one per connection; its thread only)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._seen: tuple[int, int] = (-1, -1)  # _version() when the index was last current
+
+    def _version(self) -> tuple[int, int]:
+        # total_changes counts every row any statement (or trigger) changed on this connection;
+        # data_version moves when another connection (another calldesk process) commits.
+        conn = self._db.connection
+        return conn.total_changes, int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @property
+    def stale(self) -> bool:
+        """Whether anything was written since the index was last known to be current."""
+        return self._version() != self._seen
+
+    def flush(self) -> int:
+        """Index every noted call; return how many notes were applied (0 when current)."""
+        if not self.stale or self._db.closed:
+            return 0
+        row = self._db.query_one("SELECT COUNT(*) FROM search_pending")
+        pending = 0 if row is None else int(row[0])
+        if pending:
+            with self._db.transaction(durable=False) as conn:
+                for statement in _APPLY:
+                    conn.execute(statement)
+        self._seen = self._version()
+        return pending
