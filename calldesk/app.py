@@ -8,7 +8,9 @@ so the window paints (``open_preview``: the call list from the store) before the
 * ``version_text()`` — what ``calldesk --version`` prints.
 * ``run_window(demo=...)`` — opens the window; ``demo`` runs the sandbox CRMs in-process with
   fresh data in a temporary directory (``demo_backend``).
-* ``open_preview(paths)`` — the store-only backend the window paints on first.
+* ``first_page(paths)`` — read on a plain thread before the event loop exists: the window's
+  starting backend and the newest calls it paints first (``FIRST_PAGE_ROWS``).
+* ``open_preview(paths)`` — a store-only backend (the DB worker; no engine yet).
 * ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``);
   the window reopens it when the rep changes accounts, so the opener reads the config each time.
 * ``check_account(account, key)`` — the accounts dialog's "Test connection": a short-lived adapter
@@ -21,19 +23,18 @@ so the window paints (``open_preview``: the call list from the store) before the
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calldesk import __version__
 from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.logsetup import configure_logging
-from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
-from calldesk.store.secrets import MemorySecrets, Secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -41,7 +42,13 @@ if TYPE_CHECKING:
     from calldesk.cli import CliContext, Streams
     from calldesk.runtime import Runtime, SecretFor, TransportFor
     from calldesk.schema import VendorSchema
+    from calldesk.store.accounts import AccountsConfig
+    from calldesk.store.calls import CallSummary
+    from calldesk.store.secrets import Secrets
     from calldesk.ui.ports import AccountTools, Backend, ProgressRelay
+
+#: How many of the newest calls the window paints before the event loop starts (fills the view).
+FIRST_PAGE_ROWS = 60
 
 
 def version_text() -> str:
@@ -67,6 +74,9 @@ def run_window(*, demo: bool) -> int:
     from calldesk.ui.qtapp import run
 
     if demo:
+        from calldesk.store.accounts import AccountsConfig
+        from calldesk.store.secrets import MemorySecrets
+
         home = Path(tempfile.mkdtemp(prefix="calldesk-demo-"))
         paths = Paths.under(home).ensure()
         try:
@@ -78,13 +88,24 @@ def run_window(*, demo: bool) -> int:
     paths = Paths.from_env().ensure()
     logs = configure_logging(paths)
     try:
-        secrets = Secrets(on_secret=logs.redactor.register)
-        config = AccountsConfig.for_paths(paths)
-        tools = account_tools(config, secrets)
+
+        @functools.cache
+        def shared_tools() -> AccountTools:  # loaded after the first paint (keyring, toml)
+            from calldesk.store.accounts import AccountsConfig
+            from calldesk.store.secrets import Secrets
+
+            secrets = Secrets(on_secret=logs.redactor.register)
+            return account_tools(AccountsConfig.for_paths(paths), secrets)
+
+        def opener() -> AbstractAsyncContextManager[Backend]:
+            shared = shared_tools()
+            accounts = shared.config.load()
+            return open_backend(paths, accounts, shared.secrets.for_account, tools=shared)
+
         return run(
-            lambda: open_backend(paths, config.load(), secrets.for_account, tools=tools),
+            opener,
             paths.config_dir / "window.ini",
-            open_preview=lambda: open_preview(paths),
+            first_page=lambda: first_page(paths),
         )
     finally:
         logs.close()
@@ -147,6 +168,38 @@ def backend_of(
         progress=progress,
         account_tools=tools,
     )
+
+
+def first_page(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> tuple[Backend, list[CallSummary]]:
+    """The window's starting backend and the newest ``rows`` calls, read straight from the store.
+
+    Blocking (opens the database, reads one page, closes it): the window runs it on a plain
+    thread before the event loop exists. The backend's service answers only that page
+    (``calldesk.sync.starting.FirstPage``) until the window rebinds to ``open_backend``.
+    """
+    from calldesk.store.calls import CallQuery
+    from calldesk.store.local import DB_FILENAME, LocalStore
+    from calldesk.sync.events import ChangeBus
+    from calldesk.sync.starting import FirstPage, StartingEngine, StillStarting
+    from calldesk.ui.ports import Backend
+
+    query = CallQuery(limit=rows)
+    store = LocalStore.open(paths.data_dir / DB_FILENAME)
+    try:
+        page = store.calls.list_calls(query)
+    finally:
+        store.close()
+    backend = Backend(
+        service=FirstPage(query, page),
+        engine=StartingEngine(),
+        bus=ChangeBus(),
+        base_query=CallQuery(),
+        validation_error=StillStarting,
+        service_error=StillStarting,
+        unavailable={},
+        starting=True,
+    )
+    return backend, page
 
 
 @asynccontextmanager
@@ -252,6 +305,8 @@ def cli_context(streams: Streams) -> Iterator[CliContext]:
     """Build what command handlers need, with logging into the log dir; tear it down after."""
     from calldesk.cli import CliContext
     from calldesk.runtime import open_runtime
+    from calldesk.store.accounts import AccountsConfig
+    from calldesk.store.secrets import Secrets
 
     paths = Paths.from_env().ensure()
     logs = configure_logging(paths)

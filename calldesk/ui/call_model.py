@@ -147,6 +147,16 @@ class CallListModel(QAbstractTableModel):
         self._generation += 1
         self._fetching = False
 
+    def seed(self, rows: Sequence[Summary]) -> None:
+        """Show ``rows`` (read before the event loop ran) until the next reload replaces them."""
+        self._generation += 1
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._total = len(self._rows)
+        self._fetching = False
+        self.endResetModel()
+        self.loaded.emit()
+
     def state_icon(self, state: SyncState) -> QIcon:
         """The state's mark, tinted for the current palette."""
         dark = is_dark()

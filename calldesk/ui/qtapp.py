@@ -6,32 +6,41 @@ engine has stopped and the store is closed (the backend's context manager has ex
 the window picks up new accounts without a restart. With ``CALLDESK_SMOKE_TEST`` set, the window
 checks itself and closes (``calldesk.ui.smoke``; release checks of the wheel and the bundle).
 
-Start-up order, so the window paints like a native app: with ``open_preview`` (a store-only
-backend, ``Backend.starting``) the window is built on it, shown and fills its call list straight
-from the local store; only after the table has painted its rows does ``open_backend`` run (httpx
-clients, adapters, schemas, keyring, the sync engine) and the window ``rebind``s to it; the panels
-the first paint does not show are built just after (``MainWindow.prepare_panels``).
+Start-up order, so the window paints like a native app: with ``first_page`` (the composition
+root's blocking read of the newest calls and a starting backend, ``Backend.starting``) the page is
+read on a plain thread while the GUI thread waits in a ``QEventLoop``; the window is built on that
+backend with its model seeded with the rows, shown and painted, all before asyncio, qasync or the
+store's DB worker are imported. Only then does the qasync loop start, ``open_backend`` run (httpx
+clients, adapters, schemas, keyring, the sync engine) and the window ``rebind`` to it; the panels
+the first paint does not show are built just after (``MainWindow.prepare_panels``). Without
+``first_page``, ``open_preview`` (a store-only backend on the DB worker) plays the same part on
+the running loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-import qasync
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from calldesk.ui.identity import apply_identity
-from calldesk.ui.ports import Backend
-from calldesk.ui.smoke import SmokeTest
+from calldesk.ui.ports import Backend, Summary
 from calldesk.ui.window import MainWindow
 
+if TYPE_CHECKING:  # imported once the window has painted
+    import asyncio
+
 BackendOpener = Callable[[], AbstractAsyncContextManager[Backend]]
+#: Blocking: the starting backend and the rows the window paints first (run off the GUI thread).
+FirstPageReader = Callable[[], tuple[Backend, Sequence[Summary]]]
+T = TypeVar("T")
 
 #: The longest the engine waits for the list's first paint (a minimised window never paints).
 FIRST_PAINT_WAIT_S = 2.0
@@ -41,6 +50,8 @@ class _PaintWaiter(QObject):
     """Sets ``painted`` at the next paint of the widget it watches."""
 
     def __init__(self, widget: QWidget) -> None:
+        import asyncio
+
         super().__init__(widget)
         self.painted = asyncio.Event()
         widget.installEventFilter(self)
@@ -53,6 +64,8 @@ class _PaintWaiter(QObject):
 
 async def wait_for_rows_painted(window: MainWindow, loaded: asyncio.Event) -> None:
     """Wait until the call list has loaded and its table has painted (bounded)."""
+    import asyncio
+
     viewport = window.table.viewport()
     waiter = _PaintWaiter(viewport)
     try:
@@ -72,14 +85,14 @@ class BackendSession:
     """One open backend at a time: ``open()``, ``reopen()`` (close, open afresh), ``close()``."""
 
     def __init__(self, opener: BackendOpener) -> None:
-        self._opener = opener
+        self.opener = opener
         self._context: AbstractAsyncContextManager[Backend] | None = None
 
     async def open(self) -> Backend:
         """Open a backend (the opener reads the accounts config each time)."""
         if self._context is not None:
             raise RuntimeError("a backend is already open")
-        context = self._opener()
+        context = self.opener()
         backend = await context.__aenter__()
         self._context = context
         return backend
@@ -96,32 +109,120 @@ class BackendSession:
             await context.__aexit__(None, None, None)
 
 
+class _Finished(QObject):
+    """Carries "done" from a plain thread to the GUI thread (a queued signal)."""
+
+    done = Signal()
+
+
+def call_off_gui_thread(work: Callable[[], T]) -> T:
+    """Run blocking ``work`` on a short-lived thread; the GUI thread waits in a ``QEventLoop``."""
+    finished = _Finished()
+    waiting = QEventLoop()
+    finished.done.connect(waiting.quit)  # queued: emitted from the worker thread
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(work())
+        except BaseException as exc:  # handed to the GUI thread below
+            errors.append(exc)
+        finally:
+            finished.done.emit()
+
+    thread = threading.Thread(target=target, name="calldesk-first-page", daemon=True)
+    thread.start()
+    waiting.exec()
+    thread.join()
+    finished.deleteLater()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+class _FirstPaint(QObject):
+    """Quits ``loop`` at the first paint of the widget it watches."""
+
+    def __init__(self, widget: QWidget, loop: QEventLoop) -> None:
+        super().__init__(widget)
+        self._loop = loop
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self._loop.quit)  # after this paint has finished
+        return False
+
+
+def wait_for_first_paint(widget: QWidget) -> None:
+    """Process Qt events (no asyncio loop yet) until ``widget`` has painted (bounded)."""
+    waiting = QEventLoop()
+    watcher = _FirstPaint(widget, waiting)
+    QTimer.singleShot(int(FIRST_PAINT_WAIT_S * 1000), waiting.quit)  # a minimised window
+    waiting.exec()
+    widget.removeEventFilter(watcher)
+    watcher.deleteLater()
+
+
+def show_first_page(
+    read: FirstPageReader, settings_path: Path, session: BackendSession
+) -> MainWindow:
+    """Read the first page off the GUI thread, build the window on it, show it and paint it."""
+    backend, rows = call_off_gui_thread(read)
+    window = MainWindow(backend, settings_path=settings_path, reopen=session.reopen)
+    window.model.seed(rows)
+    window.show()
+    wait_for_first_paint(window.table.viewport())
+    return window
+
+
 async def run_window(
-    open_backend: BackendOpener, settings_path: Path, open_preview: BackendOpener | None = None
+    open_backend: BackendOpener,
+    settings_path: Path,
+    open_preview: BackendOpener | None = None,
+    *,
+    session: BackendSession | None = None,
+    window: MainWindow | None = None,
 ) -> int:
-    """Show the window (on ``open_preview`` first, when given), and wait until it is closed."""
-    session = BackendSession(open_backend)
-    preview = open_preview() if open_preview is not None else None
-    backend = await (preview.__aenter__() if preview is not None else session.open())
+    """Show the window and wait until it is closed.
+
+    ``window``: already shown on its first page (``show_first_page``, with ``session`` its
+    reopener); else it is built here, on ``open_preview`` first when given.
+    """
+    import asyncio
+
+    session = session if session is not None else BackendSession(open_backend)
+    preview = open_preview() if open_preview is not None and window is None else None
+    backend = None
+    if window is None:
+        backend = await (preview.__aenter__() if preview is not None else session.open())
     try:
-        window = MainWindow(backend, settings_path=settings_path, reopen=session.reopen)
         closed = asyncio.Event()
-        window.closing.connect(closed.set)
         loaded = asyncio.Event()
-        window.model.loaded.connect(loaded.set)
-        window.show()
-        window.start(refresh=preview is None)
-        if preview is not None:
+        if window is None:
+            assert backend is not None
+            window = MainWindow(backend, settings_path=settings_path, reopen=session.reopen)
+            window.model.loaded.connect(loaded.set)
+            window.show()
+            window.start(refresh=preview is None)
+        else:
+            loaded.set()  # seeded before the loop started
+            if not window.isVisible():
+                closed.set()  # closed before the loop started
+        window.closing.connect(closed.set)
+        if window.backend.starting:
             await wait_for_rows_painted(window, loaded)
             full = await session.open()
-            await window.settle()  # the preview's own reads
+            await window.settle()  # the stand-in's own reads
             if not closed.is_set():
                 window.bridge.close()
                 window.rebind(full)  # accounts, editor, sync status; refreshes from the CRMs
                 QTimer.singleShot(0, window.prepare_panels)  # conflict view, history, queue
-            closing = preview
-            preview = None
-            await closing.__aexit__(None, None, None)
+            if preview is not None:
+                closing = preview
+                preview = None
+                await closing.__aexit__(None, None, None)
         await closed.wait()
         await window.shutdown()
         window.deleteLater()
@@ -133,11 +234,16 @@ async def run_window(
 
 
 def run(
-    open_backend: BackendOpener, settings_path: Path, open_preview: BackendOpener | None = None
+    open_backend: BackendOpener,
+    settings_path: Path,
+    open_preview: BackendOpener | None = None,
+    first_page: FirstPageReader | None = None,
 ) -> int:
-    """Start Qt and the qasync loop, run the window, and return its exit code.
+    """Start Qt (and paint ``first_page``'s rows, when given), then the qasync loop; exit code.
 
-    ``open_preview``: a store-only backend the window paints on before ``open_backend`` runs.
+    ``first_page``: the blocking read the window paints before asyncio exists (see the module
+    docstring). ``open_preview``: a store-only backend the window paints on before
+    ``open_backend`` runs (used when there is no ``first_page``).
     """
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -145,8 +251,16 @@ def run(
     app.setOrganizationName("calldesk")
     apply_identity(app)  # the .desktop id and the window icon
     app.setQuitOnLastWindowClosed(False)  # the loop ends after the engine has stopped
+    session = BackendSession(open_backend)
+    window = show_first_page(first_page, settings_path, session) if first_page is not None else None
+    import qasync
+
+    from calldesk.ui.smoke import SmokeTest
+
     smoke = SmokeTest.from_env(os.environ)
     if smoke is not None:
-        open_backend = smoke.wrap(open_backend)
-    code: int = qasync.run(run_window(open_backend, settings_path, open_preview))
+        session.opener = smoke.wrap(session.opener)
+    code: int = qasync.run(
+        run_window(open_backend, settings_path, open_preview, session=session, window=window)
+    )
     return code if smoke is None else smoke.exit_code(code)

@@ -14,8 +14,8 @@ shared ones ahead of use, once the rows are on screen).
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
@@ -54,6 +54,8 @@ from calldesk.ui.icons import icon
 from calldesk.ui.ports import Backend, errors_of
 
 if TYPE_CHECKING:  # imported where first used: the first paint shows none of them
+    import asyncio
+
     from PySide6.QtWidgets import QListWidget
 
     from calldesk.ui.accounts import AccountsDialog
@@ -166,6 +168,11 @@ class MainWindow(QMainWindow):
 
     def spawn(self, coro: Coroutine[Any, Any, object]) -> object:
         """Run ``coro`` on the running loop, logging (never raising) what it throws."""
+        if "asyncio" not in sys.modules:  # no loop yet: the window paints before asyncio loads
+            coro.close()
+            return None
+        import asyncio
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -184,10 +191,14 @@ class MainWindow(QMainWindow):
 
     async def settle(self) -> None:
         """Wait for the window's outstanding tasks (tests and shutdown)."""
+        import asyncio
+
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _cancel_tasks(self) -> None:
+        import asyncio
+
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:

@@ -41,7 +41,7 @@ KEY_ENV = "CALLDESK_STARTUP_TEST_KEY"
 
 # Installed in the child before the window starts: reports at the first paint with rows.
 HOOK = """
-import asyncio, json, os, sys
+import json, os, sys
 import calldesk.ui.qtapp as qtapp
 
 painted = qtapp.wait_for_rows_painted
@@ -49,6 +49,8 @@ report = {}
 
 
 async def watched(window, loaded):
+    import asyncio
+
     await painted(window, loaded)
     report["modules"] = sorted(m for m in sys.modules if "." not in m)
     report["calldesk"] = sorted(m for m in sys.modules if m.startswith("calldesk."))
@@ -71,6 +73,17 @@ async def watched(window, loaded):
 
 
 qtapp.wait_for_rows_painted = watched
+first_paint = qtapp.wait_for_first_paint
+
+
+def watched_first_paint(widget):
+    first_paint(widget)
+    report["before_loop"] = sorted(m for m in sys.modules if "." not in m)
+    report["calldesk_before_loop"] = sorted(m for m in sys.modules if m.startswith("calldesk."))
+    report["rows_before_loop"] = widget.parent().model().rowCount()
+
+
+qtapp.wait_for_first_paint = watched_first_paint
 """
 # The composition root's window function, called directly.
 CHILD = HOOK + "from calldesk.app import run_window\nsys.exit(run_window(demo=False))\n"
@@ -150,6 +163,13 @@ def test_window_paints_cached_rows_before_loading_http_schemas_and_keyring(
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stderr
     report = json.loads(lines[-1])
+    # the window painted its rows before qasync or the store's DB worker were loaded (and,
+    # through the composition root, before asyncio: calldesk.cli imports it for its commands)
+    assert report["rows_before_loop"] == 3
+    assert "qasync" not in report["before_loop"]
+    if launcher == "run_window":
+        assert "asyncio" not in report["before_loop"]
+    assert "calldesk.store.worker" not in report["calldesk_before_loop"]
     assert report["rows_at_paint"] == 3
     assert report["starting"] is True
     assert [m for m in DEFERRED if m in report["modules"]] == []
