@@ -15,7 +15,6 @@ root, which is looked up at run time (it sits above the layer contract).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import importlib
 import json
@@ -475,7 +474,10 @@ def _calls_runtime(context: CliContext, name: str) -> tuple[Account, VendorSchem
 
 
 def _run_async(coro: Coroutine[Any, Any, int]) -> int:
-    # Imported here, not at module level: the window path (no command) must not load httpx.
+    # Imported here, not at module level: the window path (no command) must not load httpx
+    # or asyncio before its first paint.
+    import asyncio
+
     from calldesk.crm import CrmError
     from calldesk.store.db import StoreError
     from calldesk.sync.recordings import RecordingRejected
