@@ -159,6 +159,9 @@ class StartingConnectivity:
     def force_offline(self, offline: bool) -> None:
         """Nothing to stop yet."""
 
+    def set_reachable(self, reachable: bool) -> None:
+        """The real engine asks the OS again when it starts."""
+
 
 class StartingEngine:
     """No syncers yet; "sync now" has nothing to send."""

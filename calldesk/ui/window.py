@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.accounts_dialog: AccountsDialog | None = None
         self._queue_panel: QueuePanel | None = None
+        self._network_watch: QObject | None = None
         self._conflict_view: ConflictView | None = None
         self._history: QListWidget | None = None
         self.setObjectName("main_window")
@@ -427,8 +428,23 @@ class MainWindow(QMainWindow):
     # -- panels built on first use -------------------------------------------------------------
 
     def prepare_panels(self) -> None:
-        """Build the panels the first paint does not show, ahead of their first use."""
+        """Build the panels the first paint does not show, ahead of their first use; start
+        listening to the operating system's view of the network."""
         _ = self.conflict_view, self.history, self.queue_panel
+        self.watch_network()
+
+    def watch_network(self) -> None:
+        """Feed the OS's reachability (Qt's QNetworkInformation) into the sync engine."""
+        if self._network_watch is not None:
+            return
+        from calldesk.ui.network import ReachabilityWatch
+
+        self._network_watch = ReachabilityWatch(self._reachability_changed, self)
+
+    def _reachability_changed(self, reachable: bool) -> None:
+        self.backend.engine.connectivity.set_reachable(reachable)
+        if reachable:
+            self.backend.engine.sync_now()
 
     @property
     def conflict_view(self) -> ConflictView:
