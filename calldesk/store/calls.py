@@ -4,7 +4,9 @@ Reads serve the call list (:meth:`CallStore.list_calls` pages through 100,000 ro
 ``(deleted, column, when_ts)`` indexes of schema 3, one per sort column; counts are index-only)
 and instant search (:func:`fts_query` turns whatever a rep types into a safe FTS5 prefix query
 over ``calls_fts``, which holds only live calls and whose rowids sort by time, so the newest page
-of hits is read straight off it and a count never touches ``calls``).
+of hits is read straight off it and a count never touches ``calls``). From schema 4 the index is
+written after a save's commit (``calldesk.store.search``); every search first applies what is
+still pending, so it always sees the latest saves.
 :meth:`CallStore.upsert_remote` merges what the CRM returns without ever clobbering pending local
 edits; a clash becomes a conflict the rep resolves field by field with
 :meth:`CallStore.resolve_conflict`.
