@@ -16,7 +16,7 @@ transaction is lost together with the removal of its notes, and the next open re
 
 from __future__ import annotations
 
-from calldesk.store.db import Database
+from calldesk.store.db import Database, translate_errors
 from calldesk.store.migrations import SEARCH_RID_MASK, search_key_sql
 
 _APPLY = (
@@ -43,16 +43,20 @@ class SearchIndexer:
         # total_changes counts every row any statement (or trigger) changed on this connection;
         # data_version moves when another connection (another calldesk process) commits.
         conn = self._db.connection
-        return conn.total_changes, int(conn.execute("PRAGMA data_version").fetchone()[0])
+        with translate_errors():
+            return conn.total_changes, int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     @property
     def stale(self) -> bool:
         """Whether anything was written since the index was last known to be current."""
-        return self._version() != self._seen
+        return not self._db.closed and self._version() != self._seen
 
     def flush(self) -> int:
         """Index every noted call; return how many notes were applied (0 when current)."""
-        if not self.stale or self._db.closed:
+        if self._db.closed:
+            return 0
+        version = self._version()
+        if version == self._seen:
             return 0
         row = self._db.query_one("SELECT COUNT(*) FROM search_pending")
         pending = 0 if row is None else int(row[0])
@@ -60,5 +64,7 @@ class SearchIndexer:
             with self._db.transaction(durable=False) as conn:
                 for statement in _APPLY:
                     conn.execute(statement)
-        self._seen = self._version()
+        # our own commit moves total_changes only; another connection's commit after the
+        # version was read stays unseen, so the next read catches it up
+        self._seen = (self._db.connection.total_changes, version[1])
         return pending

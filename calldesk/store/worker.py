@@ -72,7 +72,7 @@ class DbWorker:
         try:
             return fn(store, *args, **kwargs)
         finally:
-            if store.search_index.stale and not store.db.closed:
+            if not store.db.closed and store.search_index.stale:
                 # Runs before any job submitted once this one's result is out.
                 self._executor.submit(self._index_search, store)
 
