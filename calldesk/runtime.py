@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -26,7 +26,7 @@ from calldesk.sync.audit import AuditRecorder
 from calldesk.sync.engine import ProgressListener, SyncEngine
 from calldesk.sync.events import ChangeBus
 from calldesk.sync.policy import BackoffPolicy
-from calldesk.sync.services import CallService, LabelCache, StoreOutbox
+from calldesk.sync.services import CallService, LabelCache, RowBuilder, StoreOutbox
 
 log = logging.getLogger("calldesk")
 
@@ -97,11 +97,13 @@ async def open_runtime(
     labels = LabelCache()
     bus = ChangeBus()
     async with AsyncExitStack() as stack:
-        rows_holder: list[CallService] = []
+        def vendor_of(account: str) -> Vendor | None:
+            found = by_name.get(account)
+            return found.vendor if found else None
 
-        def rows(account: str, fields: Any) -> Any:
-            return rows_holder[0].rows(account, fields)
-
+        # List columns and search text come from the schemas; the store calls this itself
+        # whenever it changes a record's local view (after a sync, a discard, a resolution).
+        rows = RowBuilder(schemas, vendor_of, labels)
         worker = await DbWorker.open(paths.data_dir / DB_FILENAME, rows)
         stack.push_async_callback(worker.aclose)
         audit = AuditRecorder(worker)
@@ -125,8 +127,8 @@ async def open_runtime(
             labels=labels,
             engine=engine,
             audit=audit,
+            rows=rows,
         )
-        rows_holder.append(service)
         for account in accounts:
             try:
                 secret = secret_for(account)

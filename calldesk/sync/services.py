@@ -202,6 +202,7 @@ class CallService:
         labels: LabelCache,
         engine: SyncEngine | None = None,
         audit: AuditRecorder | None = None,
+        rows: RowBuilder | None = None,
     ) -> None:
         self._worker = worker
         self._audit = audit
@@ -212,7 +213,7 @@ class CallService:
         self._recordings_dir = recordings_dir
         self._labels = labels
         self._engine = engine
-        self.rows = RowBuilder(schemas, self._vendor_of, labels)
+        self.rows = rows or RowBuilder(schemas, self._vendor_of, labels)
 
     # -- accounts and schemas ------------------------------------------------------------------
 
