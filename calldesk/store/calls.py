@@ -1,12 +1,14 @@
 """The cache of call records: the paged call list, full-text search and the refresh merge.
 
-Reads serve the call list (:meth:`CallStore.list_calls` pages through 100,000 rows via the
-``(deleted, column, when_ts)`` indexes of schema 3, one per sort column; counts are index-only)
+Reads serve the call list (:meth:`CallStore.list_calls` pages through 100,000 rows of
+``call_rows``, the narrow list lines of schema 5, via its ``(deleted, column, when_ts)`` indexes,
+one per sort column; counts are index-only)
 and instant search (:func:`fts_query` turns whatever a rep types into a safe FTS5 prefix query
 over ``calls_fts``, which holds only live calls and whose rowids sort by time, so the newest page
 of hits is read straight off it and a count never touches ``calls``). From schema 4 the index is
-written after a save's commit (``calldesk.store.search``); every search first applies what is
-still pending, so it always sees the latest saves.
+written after a save's commit (``calldesk.store.search``), and from schema 5 so are the list
+lines; every list, count and search first applies what is still pending, so it always sees the
+latest saves.
 :meth:`CallStore.upsert_remote` merges what the CRM returns without ever clobbering pending local
 edits; a clash becomes a conflict the rep resolves field by field with
 :meth:`CallStore.resolve_conflict`.
@@ -218,7 +220,7 @@ def _hint(query: CallQuery) -> str:
     """Steer "not synced" to the state index: without statistics SQLite would rather walk every
     live call in time order (no sort) than sort the few unsynced ones."""
     if query.not_synced and not query.include_deleted and not query.text.strip():
-        return " INDEXED BY calls_live_state"
+        return " INDEXED BY call_rows_live_state"
     return ""
 
 
@@ -301,6 +303,7 @@ class CallStore:
             raise StoreBugError(f"unknown sort key {query.sort!r}")
         if query.limit < 0 or query.offset < 0:
             raise StoreBugError("limit and offset must not be negative")
+        self._search_index.flush()  # the list lines and index of every save so far
         where, params = _filters(query)
         if not query.include_deleted:
             where.append("deleted = 0")
@@ -308,7 +311,6 @@ class CallStore:
             match = fts_query(query.text)
             if match is None:
                 return []
-            self._search_index.flush()
             if query.sort == "when":
                 return self._search_page(query, match)
             where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
@@ -316,7 +318,7 @@ class CallStore:
         direction = "DESC" if query.descending else "ASC"
         order = f"{column} {direction}, " if column != "when_ts" else ""
         sql = (
-            f"SELECT {_SUMMARY_COLUMNS} FROM calls{_hint(query)}{_where_sql(where)} "
+            f"SELECT {_SUMMARY_COLUMNS} FROM call_rows{_hint(query)}{_where_sql(where)} "
             f"ORDER BY {order}when_ts {direction}, rid {direction} LIMIT ? OFFSET ?"
         )
         rows = self._db.query(sql, [*params, query.limit, query.offset])
@@ -346,7 +348,7 @@ class CallStore:
         direction = "DESC" if descending else "ASC"
         select = (
             f"SELECT {_SUMMARY_COLUMNS_C}, c.rid AS rid, f.rowid AS search_key "
-            f"FROM calls_fts f CROSS JOIN calls c ON c.rid = (f.rowid & {SEARCH_RID_MASK})"
+            f"FROM calls_fts f CROSS JOIN call_rows c ON c.rid = (f.rowid & {SEARCH_RID_MASK})"
         )
         rows = self._db.query(
             f"{select}{_where_sql(where)} ORDER BY f.rowid {direction} LIMIT ?",
@@ -375,15 +377,15 @@ class CallStore:
     def count_calls(self, query: CallQuery = CallQuery()) -> int:
         """Return how many records match ``query``'s filters (paging ignored).
 
-        Index-only: the count of "All calls" walks ``calls_live_when``; a search without other
+        Index-only: the count of "All calls" walks ``call_rows_live_when``; a search without other
         filters is counted in the search index alone (which holds exactly the live calls).
         """
+        self._search_index.flush()
         where, params = _filters(query)
         if query.text.strip():
             match = fts_query(query.text)
             if match is None:
                 return 0
-            self._search_index.flush()
             if not where:
                 row = self._db.query_one(f"SELECT COUNT(*) FROM calls_fts {_MATCH}", (match,))
                 return 0 if row is None else int(row[0])
@@ -392,7 +394,7 @@ class CallStore:
         if not query.include_deleted:
             where.append("deleted = 0")
         row = self._db.query_one(
-            f"SELECT COUNT(*) FROM calls{_hint(query)}{_where_sql(where)}", params
+            f"SELECT COUNT(*) FROM call_rows{_hint(query)}{_where_sql(where)}", params
         )
         return 0 if row is None else int(row[0])
 
@@ -410,7 +412,7 @@ class CallStore:
             _in("c.account", accounts, where, params)
         rows = self._db.query(
             f"SELECT {_SUMMARY_COLUMNS_C} FROM calls_fts "
-            f"CROSS JOIN calls c ON c.rid = (calls_fts.rowid & {SEARCH_RID_MASK}) "
+            f"CROSS JOIN call_rows c ON c.rid = (calls_fts.rowid & {SEARCH_RID_MASK}) "
             f"WHERE {' AND '.join(where)} ORDER BY calls_fts.rank, c.when_ts DESC LIMIT ?",
             [*params, limit],
         )

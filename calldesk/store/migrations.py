@@ -261,6 +261,104 @@ _V4 = (
 )
 
 
+# Version 5 takes the call list off the durable save path too. The list columns and their
+# (deleted, column, when_ts) indexes move to ``call_rows``, a narrow copy of each call's list
+# line keyed by ``calls.rid``; ``calls`` keeps its columns (the source the copy is built from)
+# but no list index, so a save writes the call row, its key and remote indexes, its operation
+# and one note. The same notes as the search index's (``search_pending``, now written for a
+# change to any list column) drive ``call_rows``: ``calldesk.store.search`` rebuilds the noted
+# lines in the transaction that indexes them, before any list, count or search query reads.
+# ``outbox`` becomes a ``WITHOUT ROWID`` table keyed by ``op_id`` (one b-tree fewer per save;
+# every access is by op_id, local_id or account/state).
+_ROW_COLUMNS = (
+    "rid",
+    "local_id",
+    "account",
+    "remote_id",
+    "state",
+    "deleted",
+    "when_ts",
+    "who",
+    "phone",
+    "direction",
+    "duration_s",
+    "outcome",
+    "note_preview",
+)
+#: The ``calls`` columns whose change re-notes a call (list line and search entry).
+NOTED_COLUMNS = (*_ROW_COLUMNS[1:], "search_text")
+
+
+def row_select_sql(prefix: str) -> str:
+    """The ``call_rows`` column values of the ``calls`` row named ``prefix``, in table order."""
+    return ", ".join(f"{prefix}.{column}" for column in _ROW_COLUMNS)
+
+
+_CHANGED = " OR ".join(f"old.{column} IS NOT new.{column}" for column in NOTED_COLUMNS)
+
+_V5 = (
+    """CREATE TABLE call_rows (
+        rid INTEGER PRIMARY KEY,                -- calls.rid
+        local_id TEXT NOT NULL,
+        account TEXT NOT NULL,
+        remote_id TEXT,
+        state TEXT NOT NULL,
+        deleted INTEGER NOT NULL,
+        when_ts REAL,
+        who TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        duration_s INTEGER,
+        outcome TEXT NOT NULL,
+        note_preview TEXT NOT NULL
+    )""",
+    f"INSERT INTO call_rows SELECT {row_select_sql('calls')} FROM calls",
+    "CREATE INDEX call_rows_live_when ON call_rows(deleted, when_ts)",
+    *(
+        f"CREATE INDEX call_rows_live_{column} ON call_rows(deleted, {column}, when_ts)"
+        for column in _LIST_COLUMNS
+    ),
+    "DROP INDEX calls_live_when",
+    *(f"DROP INDEX calls_live_{column}" for column in _LIST_COLUMNS),
+    "DROP TRIGGER calls_search_delete",
+    "DROP TRIGGER calls_search_update",
+    # a deleted call keeps its list line (the trash view): every removed call is noted
+    f"""CREATE TRIGGER calls_search_delete AFTER DELETE ON calls BEGIN
+        INSERT OR IGNORE INTO search_pending (rid, old_key, old_text)
+        SELECT {_PENDING_OLD} WHERE old.deleted = 0;
+        INSERT OR IGNORE INTO search_pending (rid) VALUES (old.rid);
+    END""",
+    f"""CREATE TRIGGER calls_search_update AFTER UPDATE OF {", ".join(NOTED_COLUMNS)} ON calls
+    WHEN {_CHANGED}
+    BEGIN
+        INSERT OR IGNORE INTO search_pending (rid, old_key, old_text)
+        SELECT {_PENDING_OLD} WHERE old.deleted = 0;
+        INSERT OR IGNORE INTO search_pending (rid) VALUES (new.rid);
+    END""",
+    """CREATE TABLE outbox_v5 (
+        op_id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        local_id TEXT NOT NULL REFERENCES calls(local_id) ON DELETE CASCADE,
+        remote_id TEXT,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        base_updated_at TEXT,
+        file_path TEXT,
+        seq INTEGER NOT NULL,
+        UNIQUE (local_id, seq)
+    ) WITHOUT ROWID""",
+    "INSERT INTO outbox_v5 SELECT * FROM outbox",
+    "DROP TABLE outbox",
+    "ALTER TABLE outbox_v5 RENAME TO outbox",
+    "CREATE INDEX outbox_account_state ON outbox(account, state, next_attempt_at)",
+)
+
+
 def _v1(conn: sqlite3.Connection) -> None:
     _run(conn, _V1)
 
@@ -277,11 +375,16 @@ def _v4(conn: sqlite3.Connection) -> None:
     _run(conn, _V4)
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    _run(conn, _V5)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
     Migration(3, "time-ordered search index of live calls; indexes for every list sort", _v3),
     Migration(4, "search index written after the save's commit; no calls_account_when", _v4),
+    Migration(5, "list lines in call_rows, written after the save's commit; outbox by op_id", _v5),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,11 +1,13 @@
-"""Keeping the full-text search index in step with the calls, after the save's commit.
+"""Keeping the search index and the call list's lines in step with the calls, after the commit.
 
 From schema 4 a save's durable transaction only notes in ``search_pending`` which calls need
 (re-)indexing (triggers on ``calls``; see ``calldesk.store.migrations``). :class:`SearchIndexer`
-applies those notes to ``calls_fts`` in a second, short transaction on the same connection:
+applies those notes to ``calls_fts`` and (schema 5) to ``call_rows``, the narrow table the list,
+its counts and sorts read, in a second, short transaction on the same connection:
 
 * right after each write job on the database worker (``DbWorker`` queues it before any later job);
-* before any read of the index (:meth:`SearchIndexer.flush` is cheap when nothing was written);
+* before any list, count or search query (:meth:`SearchIndexer.flush` is cheap when nothing
+  was written);
 * when the store opens and closes (a crash between a save and its indexing loses no entry: the
   note was committed with the save).
 
@@ -17,23 +19,39 @@ transaction is lost together with the removal of its notes, and the next open re
 from __future__ import annotations
 
 from calldesk.store.db import Database, translate_errors
-from calldesk.store.migrations import SEARCH_RID_MASK, search_key_sql
+from calldesk.store.migrations import SEARCH_RID_MASK, row_select_sql, search_key_sql
+
+_NEW_KEY = search_key_sql("c")
+# the noted call is still there, live, and indexed under the same key with the same text (only
+# a list column changed): its entry stays
+_UNCHANGED = (
+    f"c.rid IS NOT NULL AND c.deleted IS 0 AND p.old_key IS {_NEW_KEY} "
+    "AND p.old_text IS c.search_text"
+)
 
 _APPLY = (
     # drop the entries the index holds for the noted calls ...
-    """INSERT INTO calls_fts (calls_fts, rowid, search_text)
-       SELECT 'delete', old_key, old_text FROM search_pending WHERE old_key IS NOT NULL""",
+    f"""INSERT INTO calls_fts (calls_fts, rowid, search_text)
+        SELECT 'delete', p.old_key, p.old_text FROM search_pending p
+        LEFT JOIN calls c ON c.rid = p.rid
+        WHERE p.old_key IS NOT NULL AND NOT ({_UNCHANGED})""",
     # ... and add the current entry of each noted call that is still there and live
     f"""INSERT INTO calls_fts (rowid, search_text)
-        SELECT {search_key_sql("c")}, c.search_text FROM search_pending p
+        SELECT {_NEW_KEY}, c.search_text FROM search_pending p
         JOIN calls c ON c.rid = p.rid
-        WHERE c.deleted = 0 AND c.rid <= {SEARCH_RID_MASK}""",
+        WHERE c.deleted = 0 AND c.rid <= {SEARCH_RID_MASK}
+          AND NOT (p.old_key IS NOT NULL AND {_UNCHANGED})""",
+    # the list lines of the noted calls, from their current rows (gone when the call is)
+    "DELETE FROM call_rows WHERE rid IN (SELECT rid FROM search_pending)",
+    f"""INSERT INTO call_rows SELECT {row_select_sql("c")} FROM search_pending p
+        JOIN calls c ON c.rid = p.rid""",
     "DELETE FROM search_pending",
 )
 
 
 class SearchIndexer:
-    """Applies ``search_pending`` to ``calls_fts`` (one per connection; its thread only)."""
+    """Applies ``search_pending`` to ``calls_fts`` and ``call_rows`` (one per connection; its
+    thread only)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -164,7 +164,7 @@ def test_v2_to_latest_keeps_data_reindexes_live_calls_and_adds_list_indexes(
     with Database(db_path) as db:
         assert user_version(db.connection) == LATEST_VERSION
         names = _names(db)
-        assert {"calls_live_when", "calls_live_account", "calls_live_state"} <= names
+        assert {"call_rows_live_when", "call_rows_live_account", "call_rows_live_state"} <= names
         assert not {"calls_account_state_when", "calls_account_outcome_when"} & names
         calls = CallStore(db)
         # the deleted call left the index; the others are found newest first, undated last

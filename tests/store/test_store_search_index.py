@@ -17,7 +17,7 @@ from calldesk.domain.model import RemoteCall
 from calldesk.store.calls import CallQuery
 from calldesk.store.db import Database
 from calldesk.store.local import LocalStore
-from calldesk.store.migrations import SEARCH_RID_MASK, migrate, user_version
+from calldesk.store.migrations import LATEST_VERSION, SEARCH_RID_MASK, migrate, user_version
 from calldesk.store.worker import DbWorker
 
 from .conftest import build, row_of, text_of
@@ -169,14 +169,14 @@ def test_v3_to_v4_keeps_the_index_and_moves_it_off_the_save(db_path: Path) -> No
     store = LocalStore.open(db_path, build)
     try:
         conn = store.db.connection
-        assert user_version(conn) == 4
+        assert user_version(conn) == LATEST_VERSION
         names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
         assert {"search_pending", "calls_search_insert", "calls_search_update"} <= names
         assert not {"calls_fts_insert", "calls_fts_update", "calls_fts_delete"} & names
         assert "calls_account_when" not in names
-        # every sort column keeps its index (a sort without one reads every wide row)
+        # every sort column keeps its index (on the narrow list lines from version 5)
         for column in ("who", "phone", "direction", "duration_s", "note_preview", "account"):
-            assert f"calls_live_{column}" in names
+            assert f"call_rows_live_{column}" in names
         hits = store.calls.list_calls(CallQuery(text="tom"))
         assert [c.local_id for c in hits] == ["loc_2", "loc_1"]
         assert store.calls.count_calls(CallQuery(text="invoice")) == 2
