@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from calldesk import __version__
 from calldesk.domain.model import Account, KeySource, Vendor
-from calldesk.logsetup import configure_logging
+from calldesk.logsetup import configure_logging, defer_logging
 from calldesk.store.paths import Paths
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def run_window(*, demo: bool) -> int:
         finally:
             shutil.rmtree(home, ignore_errors=True)
     paths = Paths.from_env().ensure()
-    logs = configure_logging(paths)
+    logs = defer_logging(paths)  # the log file opens after the first paint (``opener``)
     try:
 
         @functools.cache
@@ -98,6 +98,7 @@ def run_window(*, demo: bool) -> int:
             return account_tools(AccountsConfig.for_paths(paths), secrets)
 
         def opener() -> AbstractAsyncContextManager[Backend]:
+            logs.attach()
             shared = shared_tools()
             accounts = shared.config.load()
             return open_backend(paths, accounts, shared.secrets.for_account, tools=shared)

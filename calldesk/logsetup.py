@@ -6,19 +6,29 @@ handler goes through ``SecretRedactor``, which replaces registered secrets and c
 patterns (Authorization headers, ``x-api-key``, ``x-api-token``, ``api_token=``, ``client_secret``,
 Basic/Bearer credentials, ``user:password@`` in URLs) with ``[REDACTED]`` — in the message, its
 arguments, exception text and stack text.
+
+``defer_logging(paths)`` is the window's start-up variant: records are kept (redacted, bounded)
+in memory until ``DeferredLogs.attach()`` opens the file and writes them there, so the window
+paints before ``logging.handlers`` and the log file are opened; ``close()`` attaches first when
+it has not been done, so no early record is lost.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import logging.handlers
 import os
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from calldesk.store.paths import Paths
+
+if TYPE_CHECKING:  # imported when the file handler is opened (after the window's first paint)
+    import logging.handlers
 
 LOG_FILE = "calldesk.log"
 REDACTED = "[REDACTED]"
@@ -26,32 +36,39 @@ MAX_BYTES = 2 * 1024 * 1024
 BACKUP_COUNT = 3
 MIN_SECRET_LENGTH = 4
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: The most records ``defer_logging`` keeps before the file is attached (the oldest go first).
+EARLY_RECORDS = 10_000
 
 _VALUE = r"""[^\s'",;&}\]]+"""
 _Replacement = str | Callable[[re.Match[str]], str]
-_PATTERNS: tuple[tuple[re.Pattern[str], _Replacement], ...] = (
-    # Authorization: Basic abc / 'authorization': 'Bearer xyz' / Authorization=token
-    (
-        re.compile(
-            r"""(?i)(\b(?:proxy-)?authorization['"]?\s*[:=]\s*['"]?)"""
-            r"""(?:(basic|bearer|token)\s+)?""" + _VALUE
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], _Replacement], ...]:
+    """The credential patterns, compiled on first use (not at import: the window's start-up)."""
+    return (
+        # Authorization: Basic abc / 'authorization': 'Bearer xyz' / Authorization=token
+        (
+            re.compile(
+                r"""(?i)(\b(?:proxy-)?authorization['"]?\s*[:=]\s*['"]?)"""
+                r"""(?:(basic|bearer|token)\s+)?""" + _VALUE
+            ),
+            lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + REDACTED,
         ),
-        lambda m: m.group(1) + (f"{m.group(2)} " if m.group(2) else "") + REDACTED,
-    ),
-    # x-api-key: k / "x-api-token": "t" / api_token=t / client_secret=s / "password": "p"
-    (
-        re.compile(
-            r"""(?i)(\b(?:x-api-key|x-api-token|api[_-]?token|api[_-]?key|client[_-]?secret|"""
-            r"""access[_-]?token|refresh[_-]?token|password|passwd|secret)['"]?\s*[:=]\s*['"]?)"""
-            + _VALUE
+        # x-api-key: k / "x-api-token": "t" / api_token=t / client_secret=s / "password": "p"
+        (
+            re.compile(
+                r"""(?i)(\b(?:x-api-key|x-api-token|api[_-]?token|api[_-]?key|client[_-]?secret|"""
+                r"""access[_-]?token|refresh[_-]?token|password|passwd|secret)['"]?\s*[:=]\s*['"]?)"""
+                + _VALUE
+            ),
+            r"\1" + REDACTED,
         ),
-        r"\1" + REDACTED,
-    ),
-    # Basic/Bearer credentials anywhere else
-    (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{6,}"), r"\1 " + REDACTED),
-    # https://user:password@host
-    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),
-)
+        # Basic/Bearer credentials anywhere else
+        (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{6,}"), r"\1 " + REDACTED),
+        # https://user:password@host
+        (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),
+    )
 
 
 class SecretRedactor(logging.Filter):
@@ -71,7 +88,7 @@ class SecretRedactor(logging.Filter):
         """Return ``text`` with registered secrets and credential patterns replaced."""
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
+        for pattern, replacement in _patterns():
             text = pattern.sub(replacement, text)
         return text
 
@@ -89,14 +106,21 @@ class SecretRedactor(logging.Filter):
         return True
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A rotating file handler whose files only the user can read (mode 0600)."""
+@functools.cache
+def _private_rotating_handler() -> type[logging.handlers.RotatingFileHandler]:
+    """``PrivateRotatingFileHandler``, defined when first needed (``logging.handlers``)."""
+    import logging.handlers
 
-    def _open(self) -> logging.FileHandler:  # type: ignore[override]
-        stream = super()._open()
-        if os.name == "posix":
-            os.chmod(self.baseFilename, 0o600)
-        return stream  # type: ignore[return-value]
+    class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+        """A rotating file handler whose files only the user can read (mode 0600)."""
+
+        def _open(self) -> logging.FileHandler:  # type: ignore[override]
+            stream = super()._open()
+            if os.name == "posix":
+                os.chmod(self.baseFilename, 0o600)
+            return stream  # type: ignore[return-value]
+
+    return PrivateRotatingFileHandler
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +152,7 @@ def configure_logging(
     paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = logging.getLogger() if logger is None else logger
     path = paths.log_dir / LOG_FILE
-    handler = PrivateRotatingFileHandler(
+    handler = _private_rotating_handler()(
         path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     filter_ = SecretRedactor() if redactor is None else redactor
@@ -142,3 +166,71 @@ def configure_logging(
     return LogHandle(
         path=path, handler=handler, redactor=filter_, logger=target, previous_level=previous_level
     )
+
+
+class _EarlyRecords(logging.Handler):
+    """Keeps records (the newest ``EARLY_RECORDS``) in memory until a file handler takes them."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: deque[logging.LogRecord] = deque(maxlen=EARLY_RECORDS)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class DeferredLogs:
+    """Logging whose file is opened later: ``attach()`` → the ``LogHandle``; ``close()``.
+
+    Until ``attach()``, records at ``level`` and above are redacted and kept in memory (the
+    root logger's level is set at once, as ``configure_logging`` does).
+    """
+
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        level: int = logging.INFO,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.paths = paths
+        self.level = level
+        self.redactor = SecretRedactor()
+        self.logger = logging.getLogger() if logger is None else logger
+        self._previous_level = self.logger.level
+        self._early: _EarlyRecords | None = _EarlyRecords(level)
+        self._early.addFilter(self.redactor)
+        self._handle: LogHandle | None = None
+        self.logger.addHandler(self._early)
+        if self.logger.level == logging.NOTSET or self.logger.level > level:
+            self.logger.setLevel(level)
+
+    def attach(self) -> LogHandle:
+        """Open the log file, write the records kept so far to it; idempotent."""
+        if self._handle is None:
+            handle = configure_logging(
+                self.paths, level=self.level, redactor=self.redactor, logger=self.logger
+            )
+            self._handle = LogHandle(
+                path=handle.path,
+                handler=handle.handler,
+                redactor=handle.redactor,
+                logger=handle.logger,
+                previous_level=self._previous_level,
+            )
+            early, self._early = self._early, None
+            if early is not None:
+                self.logger.removeHandler(early)
+                for record in early.records:
+                    handle.handler.handle(record)
+                early.close()
+        return self._handle
+
+    def close(self) -> None:
+        """Detach and close the file handler (attaching first, so kept records are written)."""
+        self.attach().close()
+
+
+def defer_logging(paths: Paths, *, level: int = logging.INFO) -> DeferredLogs:
+    """Start logging to memory now; ``attach()`` (after the first paint) opens the log file."""
+    return DeferredLogs(paths, level=level)

@@ -8,7 +8,6 @@ types, and what is displayed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,11 +25,15 @@ def utcnow() -> datetime:
 
 def new_local_id() -> str:
     """Return a fresh local record id (a record calldesk knows before the CRM does)."""
+    import uuid  # on first use: ``uuid`` imports ``platform`` (the window's start-up path)
+
     return "loc_" + uuid.uuid4().hex
 
 
 def new_op_id() -> str:
     """Return a fresh, stable outbox operation id."""
+    import uuid
+
     return "op_" + uuid.uuid4().hex
 
 

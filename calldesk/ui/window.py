@@ -15,8 +15,8 @@ shared ones ahead of use, once the rows are on screen).
 from __future__ import annotations
 
 import logging
+import os
 import sys
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
@@ -74,6 +74,11 @@ FAILED_UPLOAD = {OpState.FAILED, OpState.CONFLICT, OpState.NEEDS_AUTH}
 Reopen = Callable[[], Awaitable[Backend]]
 
 
+def _new_draft_id() -> str:
+    """A fresh key for the unsaved draft (32 random hex digits; no ``uuid`` import at start-up)."""
+    return os.urandom(16).hex()
+
+
 class BusBridge(QObject):
     """Turns ``ChangeBus`` callbacks into one coalesced Qt signal per burst."""
 
@@ -128,7 +133,7 @@ class MainWindow(QMainWindow):
         self._zones: dict[str, RecordingDropZone] = {}
         self._editing: tuple[str, str | None] | None = None  # (account, local_id or None if new)
         self._locked = False  # the open call's CRM allows no changes to it
-        self._draft_id = uuid.uuid4().hex
+        self._draft_id = _new_draft_id()
         self._draft: tuple[str, dict[str, str]] | None = None
         self._record_drafts: dict[str, Draft] = {}
         self._failed = 0
@@ -785,7 +790,7 @@ class MainWindow(QMainWindow):
         self._editing = (name, None)
         self._locked = False
         self._set_notice(None)
-        self._draft_id = uuid.uuid4().hex
+        self._draft_id = _new_draft_id()
         self._draft = None
         self.table.clearSelection()
         self.history.clear()
@@ -797,7 +802,7 @@ class MainWindow(QMainWindow):
         record = await self.service.find(account, local_id)
         schema = self.service.schema_for(account)
         self._editing = (account, local_id)
-        self._draft_id = uuid.uuid4().hex
+        self._draft_id = _new_draft_id()
         self._draft = None
         self.history_toggle.setEnabled(True)
         if record.state == SyncState.CONFLICT:
