@@ -139,7 +139,7 @@ class CallQuery:
     include_deleted: bool = False
     sort: SortKey = "when"
     descending: bool = True
-    limit: int = 200
+    limit: int = 100
     offset: int = 0
 
 

@@ -49,6 +49,10 @@ _APPLY = (
 )
 
 
+#: After indexing this many notes at once (a bulk refresh), the full-text index is merged.
+MERGE_AFTER = 5000
+
+
 class SearchIndexer:
     """Applies ``search_pending`` to ``calls_fts`` and ``call_rows`` (one per connection; its
     thread only)."""
@@ -82,6 +86,10 @@ class SearchIndexer:
             with self._db.transaction(durable=False) as conn:
                 for statement in _APPLY:
                     conn.execute(statement)
+                if pending >= MERGE_AFTER:
+                    # A bulk refresh leaves the index in many small segments, which makes
+                    # multi-word queries slow; merge them while the worker is at it anyway.
+                    conn.execute("INSERT INTO calls_fts(calls_fts) VALUES ('optimize')")
         # our own commit moves total_changes only; another connection's commit after the
         # version was read stays unseen, so the next read catches it up
         self._seen = (self._db.connection.total_changes, version[1])

@@ -30,7 +30,7 @@ from calldesk.ui.ports import CallServicePort, Summary
 if TYPE_CHECKING:  # the form package (and the schemas) load after the list's first paint
     from calldesk.ui.form.base import Spawner
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100
 
 #: (column title, sort key of ``CallQuery``)
 COLUMNS: tuple[tuple[str, str], ...] = (

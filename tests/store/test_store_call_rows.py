@@ -221,3 +221,37 @@ def test_v4_to_v5_moves_the_list_to_call_rows_and_keeps_every_operation(db_path:
         assert store.calls.count_calls(CallQuery()) == 2
     finally:
         store.close()
+
+
+def _segments(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT count(DISTINCT segid) FROM calls_fts_idx").fetchone()
+    return int(row[0])
+
+
+def test_a_bulk_refresh_leaves_the_search_index_merged(db_path: Path) -> None:
+    from calldesk.store.search import MERGE_AFTER
+
+    store = LocalStore.open(db_path, build)
+    try:
+        conn = store.db.connection
+        for batch in range(3):  # small refreshes: several segments, merged only by automerge
+            items = []
+            for i in range(50):
+                n = batch * 50 + i
+                fields = {"who": f"Small {n}", "when": 10.0 + n, "note": "crate"}
+                items.append((RemoteCall(f"s{n}", fields, T0), row_of(fields), text_of(fields)))
+            store.calls.upsert_remote_many("acc", items)
+            store.search_index.flush()
+        assert _segments(conn) > 1
+        bulk = []
+        for i in range(MERGE_AFTER):
+            fields = {"who": f"Bulk {i}", "when": 1000.0 + i, "note": "pallet jack"}
+            bulk.append((RemoteCall(f"b{i}", fields, T0), row_of(fields), text_of(fields)))
+        store.calls.upsert_remote_many("acc", bulk)
+        assert store.search_index.flush() == MERGE_AFTER
+        assert _segments(conn) == 1
+        found = store.calls.count_calls(CallQuery(text="pallet jack"))
+        assert found == MERGE_AFTER
+        assert store.calls.count_calls(CallQuery(text="crate")) == 150
+    finally:
+        store.close()
