@@ -23,11 +23,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calldesk.domain import Operation, OpState
+from calldesk.domain import Operation, OpKind, OpState
 from calldesk.ui.ports import CallServicePort
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 RETRYABLE = {OpState.FAILED, OpState.CONFLICT, OpState.NEEDS_AUTH}
+
+#: What each kind of change is called for a rep (translated through ``tr`` when shown).
+KIND_TEXT = {
+    OpKind.CREATE: "New call",
+    OpKind.UPDATE: "Changes",
+    OpKind.DELETE: "Delete",
+    OpKind.UPLOAD: "Recording",
+}
+#: Where a change stands, for a rep.
+STATE_TEXT = {
+    OpState.PENDING: "Waiting",
+    OpState.IN_FLIGHT: "Sending",
+    OpState.SENT: "Sent",
+    OpState.FAILED: "Refused",
+    OpState.CONFLICT: "Conflict",
+    OpState.NEEDS_AUTH: "Needs the account key",
+}
 
 
 class QueuePanel(QDialog):
@@ -38,6 +55,7 @@ class QueuePanel(QDialog):
         self._service = service
         self._spawn = spawn
         self._ops: list[Operation] = []
+        self._calls: dict[str, str] = {}
         self.setObjectName("queue_panel")
         self.setWindowTitle(self.tr("Sync queue"))
         self.setAccessibleName(self.tr("Sync queue"))
@@ -54,15 +72,16 @@ class QueuePanel(QDialog):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setHeaderLabels(
             [
+                self.tr("Call"),
                 self.tr("Account"),
                 self.tr("Change"),
                 self.tr("State"),
                 self.tr("Tries"),
-                self.tr("Last error"),
+                self.tr("What the CRM said"),
             ]
         )
         header = self.tree.header()
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.tree, 1)
         row = QHBoxLayout()
@@ -91,8 +110,23 @@ class QueuePanel(QDialog):
         self.show_ops([])
 
     async def refresh(self) -> None:
-        """Read the queue from the service and show it."""
-        self.show_ops(await self._service.queue())
+        """Read the queue from the service and show it, naming the call of each change."""
+        ops = await self._service.queue()
+        for op in ops:
+            if op.local_id not in self._calls:
+                self._calls[op.local_id] = await self._describe(op)
+        self.show_ops(ops)
+
+    async def _describe(self, op: Operation) -> str:
+        """``Chloe Moreau · 21 Nov 10:42`` (or the phone), from the record's list line."""
+        try:
+            record = await self._service.find(op.account, op.local_id)
+            row = self._service.schema_for(op.account).list_row(record.fields, {})
+        except Exception:  # a discarded or unknown record: fall back to its id
+            return op.remote_id or op.local_id
+        when = row.when.astimezone().strftime("%d %b %H:%M") if row.when else ""
+        who = row.phone or row.who
+        return " · ".join(part for part in (who, when) if part) or (op.remote_id or op.local_id)
 
     def show_ops(self, ops: Sequence[Operation]) -> None:
         selected = self.selected_op()
@@ -100,24 +134,40 @@ class QueuePanel(QDialog):
         self.tree.clear()
         for op in self._ops:
             item = QTreeWidgetItem(
-                [op.account, op.kind.value, op.state.value, str(op.attempts), op.last_error or ""]
+                [
+                    self._calls.get(op.local_id, op.remote_id or op.local_id),
+                    op.account,
+                    self.tr(KIND_TEXT[op.kind]),
+                    self.tr(STATE_TEXT[op.state]),
+                    str(op.attempts),
+                    op.last_error or "",
+                ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, op.op_id)
-            item.setToolTip(4, op.last_error or "")
+            item.setToolTip(5, op.last_error or "")
             self.tree.addTopLevelItem(item)
             if selected is not None and op.op_id == selected.op_id:
                 item.setSelected(True)
-        for column in range(4):
+        for column in range(5):
             self.tree.resizeColumnToContents(column)
-        failed = sum(op.state in RETRYABLE for op in self._ops)
-        self.summary.setText(
-            self.tr("Nothing waiting: every change reached its CRM.")
-            if not self._ops
-            else self.tr("{n} unsent change(s), {f} need attention").format(
-                n=len(self._ops), f=failed
-            )
-        )
+        self.summary.setText(self._summary_text())
         self._update_buttons()
+
+    def _summary_text(self) -> str:
+        if not self._ops:
+            return self.tr("Nothing waiting: every change reached its CRM.")
+        waiting = len(self._ops)
+        attention = sum(op.state in RETRYABLE for op in self._ops)
+        text = (
+            self.tr("1 change waiting to be sent")
+            if waiting == 1
+            else self.tr("{n} changes waiting to be sent").format(n=waiting)
+        )
+        if attention == 1:
+            text += self.tr(" · 1 needs your attention")
+        elif attention:
+            text += self.tr(" · {n} need your attention").format(n=attention)
+        return text
 
     def selected_op(self) -> Operation | None:
         items = self.tree.selectedItems()
