@@ -2,11 +2,11 @@
 
 The value is what the window does per keystroke burst: ``CallStore.list_calls`` with
 ``CallQuery(text=...)`` (the first page of 100, newest first: the window's page) plus
-``count_calls`` for the same query. The baseline is a case-insensitive substring scan over the
-same 100,000 search texts held in memory (already lower-cased, so the scan is only ``in``), returning every match. Both are
-averaged over realistic queries: a name prefix, words in notes and phone fragments. The store is
-populated in a temporary ``CALLDESK_HOME`` beforehand (not timed); ``CallStore.search`` (ranked,
-50 results) is reported too.
+``count_calls`` for the same query. The baseline is a case-insensitive substring scan over the same
+100,000 search texts held in memory (already lower-cased, so the scan is only ``in``), returning
+every match. Both are averaged over realistic queries: a name prefix, words in notes and phone
+fragments. The store is populated in a temporary ``CALLDESK_HOME`` beforehand (not timed);
+``CallStore.search`` (ranked, 50 results) is reported too.
 
 Run on demand: ``python benchmarks/bench_ui_search.py [repeats]``; the last line is the result.
 """
