@@ -97,6 +97,7 @@ async def open_runtime(
     labels = LabelCache()
     bus = ChangeBus()
     async with AsyncExitStack() as stack:
+
         def vendor_of(account: str) -> Vendor | None:
             found = by_name.get(account)
             return found.vendor if found else None
