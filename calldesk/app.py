@@ -103,13 +103,49 @@ def run_window(*, demo: bool) -> int:
             accounts = shared.config.load()
             return open_backend(paths, accounts, shared.secrets.for_account, tools=shared)
 
-        return run(
-            opener,
-            paths.config_dir / "window.ini",
-            first_page=lambda: first_page(paths),
-        )
+        from calldesk.store.db import StoreEnvironmentError
+
+        try:
+            return run(
+                opener,
+                paths.config_dir / "window.ini",
+                first_page=lambda: first_page(paths),
+            )
+        except StoreEnvironmentError as exc:
+            return startup_failed(paths, exc)
     finally:
         logs.close()
+
+
+def startup_failed(paths: Paths, error: Exception) -> int:
+    """The local database cannot be used (damaged, full disk, read-only, newer calldesk): say so
+    plainly, on stderr and, with a screen, in a message box; exit 1. Nothing is changed."""
+    import logging
+    import os
+    import sys
+
+    from calldesk.store.local import DB_FILENAME
+
+    database = paths.data_dir / DB_FILENAME
+    text = (
+        f"calldesk can't open its local database ({database}): {error}.\n\n"
+        "Nothing was changed. If the disk is full or read-only, free some space or fix its "
+        "permissions and start calldesk again. If the file is damaged, move it aside: calldesk "
+        "then starts with an empty cache and fetches your calls from the CRMs again (changes "
+        "that were not sent yet stay in the moved file)."
+    )
+    logging.getLogger("calldesk").error("start-up failed: %s", error)
+    sys.stderr.write(f"calldesk: {text}\n")
+    headless = os.environ.get("QT_QPA_PLATFORM") == "offscreen" or os.environ.get(
+        "CALLDESK_SMOKE_TEST"
+    )
+    if not headless:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is not None:
+            # No event loop runs any more, so a modal box is safe here.
+            QMessageBox.critical(None, "calldesk", text)
+    return 1
 
 
 async def check_account(
