@@ -133,6 +133,10 @@ class SyncerStatusPort(Protocol):
 
     @property
     def rate_info(self) -> RatePort | None: ...
+    @property
+    def needs_auth(self) -> bool: ...
+    @property
+    def auth_message(self) -> str: ...
 
 
 class SyncerPort(Protocol):

@@ -320,7 +320,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         self.banner = QLabel(middle)
         self.banner.setObjectName("offline_banner")
-        self.banner.setAccessibleName(self.tr("Connection"))
+        self.banner.setAccessibleName(self.tr("Connection and accounts"))
+        self.banner.setWordWrap(True)
         self.banner.setContentsMargins(10, 7, 10, 7)
         self.banner.setAutoFillBackground(True)
         self.banner.setBackgroundRole(self.banner.backgroundRole().AlternateBase)
@@ -1202,7 +1203,7 @@ class MainWindow(QMainWindow):
     def _on_changes(self, changes: Changes) -> None:
         if changes.calls or changes.outbox:
             self.spawn(self.model.reload(keep=True))
-        if changes.outbox or changes.connectivity:
+        if changes.outbox or changes.connectivity or changes.accounts:
             self.spawn(self.refresh_status())
             if self._queue_panel is not None and self._queue_panel.isVisible():
                 self.spawn(self._queue_panel.refresh())
@@ -1232,20 +1233,40 @@ class MainWindow(QMainWindow):
             0, self.tr("Failed ({n})").format(n=failed) if failed else self.tr("Failed")
         )
         self._failed = failed
-        if online:
-            self.banner.hide()
-        else:
+        lines: list[str] = []
+        if not online:
             if pending == 1:
-                text = self.tr("Offline — 1 change will sync when you are back")
+                lines.append(self.tr("Offline — 1 change will sync when you are back"))
             elif pending:
-                text = self.tr("Offline — {n} changes will sync when you are back").format(
-                    n=pending
+                lines.append(
+                    self.tr("Offline — {n} changes will sync when you are back").format(n=pending)
                 )
             else:
-                text = self.tr("Offline — your saves are kept here and sync when you are back")
-            self.banner.setText(text)
-            self.banner.show()
+                lines.append(
+                    self.tr("Offline — your saves are kept here and sync when you are back")
+                )
+        lines.extend(self.account_problems())
+        self.banner.setText("\n".join(lines))
+        self.banner.setVisible(bool(lines))
         self._update_rate()
+
+    def account_problems(self) -> list[str]:
+        """One calm line per account that cannot sync (no readable key, or a refused key)."""
+        problems = [
+            self.tr("{account} can't sync: {reason}. Its saves wait here; see Accounts…").format(
+                account=name, reason=reason.rstrip(".")
+            )
+            for name, reason in self.backend.unavailable.items()
+        ]
+        for name, syncer in self.backend.engine.syncers.items():
+            if syncer.status.needs_auth:
+                problems.append(
+                    self.tr(
+                        "{account} refused its key ({reason}). Its saves wait here; "
+                        "fix the key in Accounts…"
+                    ).format(account=name, reason=syncer.status.auth_message.rstrip("."))
+                )
+        return problems
 
     def rate_text(self) -> str:
         """Each account's rate-limit budget, where its CRM told it (``Close: 88/100 req left``)."""

@@ -51,14 +51,21 @@ def _accounts(server: SandboxServer, *vendors: Vendor) -> list[Account]:
 
 @asynccontextmanager
 async def running_window(
-    qtbot: QtBot, home: Path, accounts: Sequence[Account], *, with_tools: bool = False
+    qtbot: QtBot,
+    home: Path,
+    accounts: Sequence[Account],
+    *,
+    with_tools: bool = False,
+    secret_for: Callable[[Account], str] | None = None,
 ) -> AsyncIterator[MainWindow]:
     paths = Paths.under(home)
     tools = account_tools(AccountsConfig.for_paths(paths), Secrets()) if with_tools else None
     config = AccountsConfig.for_paths(paths)
 
-    def secret_for(account: Account) -> str:
+    def sandbox_secret(account: Account) -> str:
         return SANDBOX_KEYS[account.vendor]
+
+    secret_for = secret_for or sandbox_secret
 
     session = BackendSession(
         lambda: open_backend(
