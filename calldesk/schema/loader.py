@@ -287,6 +287,7 @@ class _SchemaReader:
             wire_format=wire_format,
             wire_name=table.text("wire_name"),
             not_before=table.string("not_before"),
+            hide_in_editor=table.flag("hide_in_editor"),
         )
         table.finish()
         return spec

@@ -65,6 +65,8 @@ class FieldSpec:
     wire_format: str | None = None
     wire_name: str = ""
     not_before: str | None = None
+    #: Not shown in the editor (a rep never needs it); still accepted from the command line.
+    hide_in_editor: bool = False
 
     @property
     def request_name(self) -> str:

@@ -144,3 +144,15 @@ def test_attach_refuses_non_audio_and_url_only_vendors(
     fake.write_text("not really audio")
     assert run(["calls", "attach", "--account", "c", local_id, str(fake)]) == 1
     assert "takes a link to the recording" in capsys.readouterr().err
+
+
+def test_fields_hidden_in_the_editor_are_still_accepted_on_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("K", "some-key")
+    _add("c", Vendor.CLOSE, "https://api.close.com", "K")
+    capsys.readouterr()
+    stamp = "date_created=2026-11-21T10:00:00+00:00"
+    assert run(["calls", "log", "--account", "c", "duration=90", stamp, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["fields"]["date_created"] == "2026-11-21T10:00:00+00:00"

@@ -59,6 +59,13 @@ def _broken_copy(tmp_path: Path, vendor: Vendor, old: str, new: str) -> Path:
 BROKEN = [
     pytest.param(
         Vendor.CLOSE,
+        "hide_in_editor = true\n",
+        'hide_in_editor = "yes"\n',
+        "close.toml: fields.date_created.hide_in_editor",
+        id="hide-in-editor-not-a-boolean",
+    ),
+    pytest.param(
+        Vendor.CLOSE,
         "maximum = 604800\n",
         "maximum = 604800\nmaxx = 5\n",
         "close.toml: fields.duration: unknown key 'maxx'",

@@ -60,8 +60,9 @@ def test_form_shows_exactly_the_schema_fields_in_order(qtbot: QtBot, vendor: Ven
         control = form.fields[spec.name].focus_widget()
         assert control.accessibleName().startswith(spec.label)
         losers = {rule.drop for rule in schema.precedence}
-        # A new call hides what the CRM fills in and the losing side of a precedence rule.
-        shown = not spec.read_only and spec.name not in losers
+        # A new call hides what the CRM fills in, the losing side of a precedence rule, and
+        # what the schema keeps out of the editor.
+        shown = not spec.read_only and spec.name not in losers and not spec.hide_in_editor
         assert form.fields[spec.name].isVisibleTo(form) == shown == form.is_shown(spec.name)
         if spec.read_only:
             assert form.fields[spec.name].read_only_reason()

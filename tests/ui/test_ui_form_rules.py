@@ -121,11 +121,15 @@ def test_new_calls_hide_read_only_fields_until_the_record_exists(qtbot: QtBot) -
     assert {"id", "call_method", "disposition", "date_updated"} <= set(read_only)
     for name in read_only:
         assert not form.is_shown(name) and not form.fields[name].isVisibleTo(form), name
-    assert form.is_shown("date_created")  # create-only, but settable on a new call
+    # Close's own creation stamp: declared hide_in_editor (a rep never sets it; the CLI can)
+    assert schema.field("date_created").hide_in_editor
+    assert not form.is_shown("date_created") and "date_created" not in form.values()
+    assert form.is_shown("activity_at")  # the call's own time
 
     form.load_record({"call_method": "regular", "disposition": "answered"}, existing=True)
     for name in read_only:
         assert form.is_shown(name) and form.fields[name].isVisibleTo(form), name
+    assert not form.is_shown("date_created")
     assert form.fields["disposition"].text() == "answered"
 
 

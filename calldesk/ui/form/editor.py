@@ -402,7 +402,7 @@ class EditorForm(QWidget):
             )
 
     def _apply_visibility(self) -> None:
-        hidden = set(self._rules)
+        hidden = set(self._rules) | {s.name for s in self.schema.fields if s.hide_in_editor}
         if not self._existing:
             hidden |= {spec.name for spec in self.schema.fields if spec.read_only}
         for name, widget in self.fields.items():
