@@ -305,15 +305,22 @@ class VendorSchema:
                 return mapping[key]
         return ""
 
-    def _preview(self, fields: WireFields, labels: Mapping[tuple[str, str], str]) -> str:
+    def note_text(
+        self, fields: WireFields, labels: Mapping[tuple[str, str], str] | None = None
+    ) -> str:
+        """The call's note as plain text, whitespace folded: the first non-empty note field of
+        the list view (HTML converted). Used for the list preview and the search index."""
         for name in self.list_view.note:
-            text = self._text((name,), fields, labels)
+            text = self._text((name,), fields, labels or {})
             if self.field(name).type.name == "html":
                 text = html_to_text(text)
             text = " ".join(text.split())
-            if not text:
-                continue
-            if len(text) > NOTE_PREVIEW_CHARS:
-                return text[: NOTE_PREVIEW_CHARS - 1].rstrip() + "…"
-            return text
+            if text:
+                return text
         return ""
+
+    def _preview(self, fields: WireFields, labels: Mapping[tuple[str, str], str]) -> str:
+        text = self.note_text(fields, labels)
+        if len(text) > NOTE_PREVIEW_CHARS:
+            return text[: NOTE_PREVIEW_CHARS - 1].rstrip() + "…"
+        return text

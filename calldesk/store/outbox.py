@@ -333,6 +333,15 @@ class Outbox:
             refresh_state(conn, op.local_id)
         return op
 
+    def next_attempt_at(self, account: str) -> datetime | None:
+        """When the earliest pending operation of ``account`` is due (None when none is)."""
+        row = self._db.query_one(
+            """SELECT MIN(COALESCE(next_attempt_at, created_at)) FROM outbox
+               WHERE account = ? AND state = ?""",
+            (account, OpState.PENDING.value),
+        )
+        return None if row is None else decode_time(row[0])
+
     def in_flight_ops(self, account: str | None = None) -> list[Operation]:
         """Operations left in flight (after a crash: their outcome is unknown)."""
         return self.list_ops(states=(OpState.IN_FLIGHT,), account=account)

@@ -106,7 +106,8 @@ class RowBuilder:
         vendor = self._vendor_of(account)
         if vendor is None:
             return CallRow(), ""
-        row = self._schemas[vendor].list_row(fields, self._labels.for_account(account))
+        schema = self._schemas[vendor]
+        row = schema.list_row(fields, self._labels.for_account(account))
         when = row.when.timestamp() if row.when is not None else None
         call_row = CallRow(
             when_ts=when,
@@ -119,22 +120,10 @@ class RowBuilder:
         )
         search = " ".join(
             part
-            for part in (row.who, row.phone, row.outcome, _note_text(fields), row.direction)
+            for part in (row.who, row.phone, row.outcome, schema.note_text(fields), row.direction)
             if part
         )
         return call_row, search
-
-
-def _note_text(fields: WireFields) -> str:
-    from calldesk.schema import html_to_text
-
-    parts: list[str] = []
-    for name in ("note_html", "note", "notes"):
-        value = fields.get(name)
-        if isinstance(value, str) and value:
-            parts.append(html_to_text(value) if "<" in value else value)
-            break
-    return " ".join(parts)
 
 
 def _replace_lookups(
@@ -164,12 +153,7 @@ class StoreOutbox:
         return [op for op in ops if op.local_id not in exclude]
 
     async def next_attempt_at(self, account: str) -> datetime | None:
-        def earliest(store: LocalStore) -> datetime | None:
-            ops = store.outbox.list_ops(states=(OpState.PENDING,), account=account)
-            times = [op.next_attempt_at or op.created_at for op in ops]
-            return min(times) if times else None
-
-        return await self._worker.run(earliest)
+        return await self._worker.run(lambda s: s.outbox.next_attempt_at(account))
 
     async def in_flight_ops(self, account: str) -> list[Operation]:
         return await self._worker.run(lambda s: s.outbox.in_flight_ops(account))

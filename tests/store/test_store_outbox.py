@@ -466,3 +466,19 @@ def test_in_flight_survives_reopen(db_path: Path) -> None:
         assert (left.op_id, left.attempts) == (op.op_id, 1)
     finally:
         store.close()
+
+
+def test_next_attempt_at_is_the_earliest_pending_op_of_the_account(store: LocalStore) -> None:
+    assert store.outbox.next_attempt_at("acc") is None
+    first = new(store, {"who": "A"})
+    second = new(store, {"who": "B"})
+    new(store, {"who": "C"}, account="other")
+    ops = {op.local_id: op for op in store.outbox.list_ops(account="acc")}
+    later = datetime(2031, 1, 1, tzinfo=UTC)
+    store.outbox.reschedule(ops[first].op_id, later, "5xx")
+    # never tried: due since it was created
+    assert store.outbox.next_attempt_at("acc") == ops[second].created_at
+    store.outbox.mark_failed(ops[second].op_id, OpState.FAILED, "refused")
+    assert store.outbox.next_attempt_at("acc") == later  # failed ops wait for the rep
+    store.outbox.reschedule(ops[first].op_id, later - timedelta(days=1), "5xx")
+    assert store.outbox.next_attempt_at("acc") == later - timedelta(days=1)
