@@ -250,7 +250,8 @@ async def open_preview(paths: Paths) -> AsyncIterator[Backend]:
     from calldesk.store.local import DB_FILENAME
     from calldesk.store.worker import DbWorker
     from calldesk.sync.events import ChangeBus
-    from calldesk.sync.preview import StartingEngine, StillStarting, StorePreview
+    from calldesk.sync.preview import StorePreview
+    from calldesk.sync.starting import StartingEngine, StillStarting
     from calldesk.ui.ports import Backend
 
     worker = await DbWorker.open(paths.data_dir / DB_FILENAME)

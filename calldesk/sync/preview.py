@@ -15,14 +15,9 @@ from calldesk.store.calls import CallQuery, CallSummary
 from calldesk.store.drafts import Draft
 from calldesk.store.outbox import OutboxCounts
 from calldesk.store.worker import DbWorker
-from calldesk.sync.starting import (
-    StartingConnectivity,
-    StartingEngine,
-    StartingService,
-    StillStarting,
-)
+from calldesk.sync.starting import StartingService
 
-__all__ = ["StartingConnectivity", "StartingEngine", "StillStarting", "StorePreview"]
+__all__ = ["StorePreview"]
 
 
 class StorePreview(StartingService):
