@@ -1,21 +1,20 @@
-"""calldesk's icons: one set (Phosphor, from qtawesome's font files) for the toolbar and marks.
+"""calldesk's icons: one set (Phosphor glyphs) for the toolbar, the list's marks and the panels.
 
-Icons follow the palette's text colour unless a colour is given (the state marks pick one that
-reads on light and on dark backgrounds). The glyphs are drawn the way qtawesome draws them
-(centred, 7/8 of the icon's height) from the Phosphor font qtawesome ships, but without importing
-qtawesome: it imports qtpy and loads every icon font it bundles on first use (~0.3 s), which
-would hold back the window's first paint. Without the font the app still works, without icons.
+The glyphs come from ``resources/icons/phosphor-calldesk.ttf``, a subset of the Phosphor font
+holding exactly the glyphs of :data:`ICONS` (cut by ``packaging/subset_icons.py`` from the font
+qtawesome ships; ~5 KB, where loading the whole 1.4 MB font and its charmap cost ~10 ms of the
+window's first paint). Icons follow the palette's text colour unless a colour is given (the state
+marks pick one that reads on light and on dark backgrounds). Each icon renders its glyph once per
+size and mode and reuses the pixmap. Nothing here touches PySide6's ``Qt`` namespace, which costs
+~15 ms to build on first use: the first frame draws these icons (``calldesk.ui.window``).
+Without the font the app still works, without icons.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import json
 import logging
-from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -28,26 +27,33 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
+from calldesk.resources import resources_dir
+
 log = logging.getLogger(__name__)
 
-#: calldesk's names for its icons → Phosphor names.
-ICONS: dict[str, str] = {
-    "new": "ph.plus-circle",
-    "sync": "ph.arrows-clockwise",
-    "search": "ph.magnifying-glass",
-    "accounts": "ph.users-three",
-    "queue": "ph.tray",
-    "synced": "ph.check-circle-fill",
-    "pending": "ph.clock-fill",
-    "failed": "ph.warning-circle-fill",
-    "conflict": "ph.arrows-left-right-bold",
-    "needs_auth": "ph.key-fill",
-    "online": "ph.wifi-high",
-    "offline": "ph.wifi-slash",
-    "info": "ph.info",
-    "delete": "ph.trash",
-    "recording": "ph.microphone",
+#: The subset font under ``resources/icons``.
+FONT_FILE = "phosphor-calldesk.ttf"
+
+#: calldesk's names for its icons → (Phosphor name, code point in Phosphor 1.3.0).
+ICONS: dict[str, tuple[str, int]] = {
+    "new": ("plus-circle", 0xF280),
+    "sync": ("arrows-clockwise", 0xF045),
+    "search": ("magnifying-glass", 0xF20A),
+    "accounts": ("users-three", 0xF354),
+    "queue": ("tray", 0xF336),
+    "synced": ("check-circle-fill", 0xF851),
+    "pending": ("clock-fill", 0xF866),
+    "failed": ("warning-circle-fill", 0xFAC6),
+    "conflict": ("arrows-left-right-bold", 0xF3CB),
+    "needs_auth": ("key-fill", 0xF94F),
+    "online": ("wifi-high", 0xF363),
+    "offline": ("wifi-slash", 0xF367),
+    "info": ("info", 0xF1E0),
+    "delete": ("trash", 0xF334),
+    "recording": ("microphone", 0xF218),
 }
+
+_ALIGN_CENTER = 0x0084  # Qt::AlignCenter, as the int ``QPainter.drawText`` takes
 
 
 def is_dark() -> bool:
@@ -56,56 +62,79 @@ def is_dark() -> bool:
 
 
 class _GlyphEngine(QIconEngine):
-    """Paints one font glyph in a colour (the palette's disabled text colour when disabled)."""
+    """Paints one font glyph in a colour (the palette's disabled text colour when disabled),
+    centred at 7/8 of the icon's height as qtawesome draws it; one cached pixmap per size."""
 
     def __init__(self, family: str, char: str, colour: QColor) -> None:
         super().__init__()
         self._family = family
         self._char = char
         self._colour = QColor(colour)
+        self._pixmaps: dict[tuple[int, int, bool, float], QPixmap] = {}
 
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        painter.save()
+    def _render(self, size: QSize, disabled: bool, ratio: float) -> QPixmap:
+        key = (size.width(), size.height(), disabled, ratio)
+        found = self._pixmaps.get(key)
+        if found is not None:
+            return found
+        image = QPixmap(max(1, round(size.width() * ratio)), max(1, round(size.height() * ratio)))
+        image.fill(QColor(0, 0, 0, 0))
+        painter = QPainter(image)
         colour = self._colour
-        if mode == QIcon.Mode.Disabled:
+        if disabled:
             palette = QApplication.palette()
             colour = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
         painter.setPen(colour)
         font = QFont(self._family)
-        font.setPixelSize(max(1, round(0.875 * rect.height())))
+        font.setPixelSize(max(1, round(0.875 * image.height())))
         painter.setFont(font)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), self._char)
-        painter.restore()
+        painter.drawText(QRect(QPoint(0, 0), image.size()), _ALIGN_CENTER, self._char)
+        painter.end()
+        image.setDevicePixelRatio(ratio)
+        self._pixmaps[key] = image
+        return image
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        image = self._render(rect.size(), mode == QIcon.Mode.Disabled, ratio)
+        painter.drawPixmap(rect, image)
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        image = QPixmap(size)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        self.paint(painter, QRect(QPoint(0, 0), size), mode, state)
-        painter.end()
-        return image
+        return QPixmap(self._render(size, mode == QIcon.Mode.Disabled, 1.0))
 
     def clone(self) -> QIconEngine:
         return _GlyphEngine(self._family, self._char, self._colour)
 
 
-@functools.cache
-def _phosphor() -> tuple[str, dict[str, str]]:
-    """The Phosphor font's family (registered once per process) and its name → glyph map."""
-    spec = importlib.util.find_spec("qtawesome")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("qtawesome is not installed")
-    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
-    font_file = next(iter(sorted(fonts.glob("phosphor-*.ttf"))), None)
-    charmap_file = next(iter(sorted(fonts.glob("phosphor-charmap-*.json"))), None)
-    if font_file is None or charmap_file is None:
-        raise FileNotFoundError(f"no Phosphor font in {fonts}")
-    font_id = QFontDatabase.addApplicationFont(str(font_file))
-    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-    if not families:
-        raise OSError(f"Qt could not load {font_file.name}")
-    codes: dict[str, str] = json.loads(charmap_file.read_text(encoding="utf-8"))
-    return families[0], {name: chr(int(code, 16)) for name, code in codes.items()}
+class _Font:
+    """The icon font's family, registered with Qt once (``family()`` is None without it)."""
+
+    def __init__(self) -> None:
+        self._loaded = False
+        self._family: str | None = None
+
+    def family(self) -> str | None:
+        if not self._loaded:
+            self._loaded = True
+            self._family = self._register()
+        return self._family
+
+    @staticmethod
+    def _register() -> str | None:
+        try:
+            path = resources_dir() / "icons" / FONT_FILE
+        except FileNotFoundError as exc:
+            log.warning("icons unavailable: %s", exc)
+            return None
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if not families:
+            log.warning("icons unavailable: Qt could not load %s", path)
+            return None
+        return families[0]
+
+
+_FONT = _Font()
 
 
 def icon(name: str, colour: str | QColor | None = None) -> QIcon:
@@ -113,10 +142,10 @@ def icon(name: str, colour: str | QColor | None = None) -> QIcon:
     tint = QColor(colour) if colour is not None else None
     if tint is None:
         tint = QApplication.palette().color(QPalette.ColorRole.WindowText)
-    try:
-        family, chars = _phosphor()
-        char = chars[ICONS[name].removeprefix("ph.")]
-    except (OSError, ValueError, KeyError) as exc:  # a missing font must not take the window down
-        log.warning("icon %s unavailable: %s", name, exc)
+    family = _FONT.family()
+    glyph = ICONS.get(name)
+    if family is None or glyph is None:  # a missing font must not take the window down
+        if glyph is None:
+            log.warning("no icon called %s", name)
         return QIcon()
-    return QIcon(_GlyphEngine(family, char, tint))
+    return QIcon(_GlyphEngine(family, chr(glyph[1]), tint))
