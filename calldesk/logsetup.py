@@ -21,9 +21,8 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from calldesk.store.paths import Paths
 
@@ -123,8 +122,7 @@ def _private_rotating_handler() -> type[logging.handlers.RotatingFileHandler]:
     return PrivateRotatingFileHandler
 
 
-@dataclass(frozen=True, slots=True)
-class LogHandle:
+class LogHandle(NamedTuple):
     """What ``configure_logging`` set up; ``close()`` detaches and closes it."""
 
     path: Path

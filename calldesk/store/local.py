@@ -11,10 +11,11 @@ from calldesk.store.db import Database
 from calldesk.store.drafts import DraftStore
 from calldesk.store.lookups import LookupCache
 from calldesk.store.outbox import Outbox
+from calldesk.store.paths import DB_FILENAME
 from calldesk.store.records import RowBuilder
 from calldesk.store.search import SearchIndexer
 
-DB_FILENAME = "calldesk.sqlite3"
+__all__ = ["DB_FILENAME", "LocalStore"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
+from typing import NamedTuple
 
 APP_NAME = "calldesk"
+#: The local database, in ``data_dir``.
+DB_FILENAME = "calldesk.sqlite3"
 HOME_ENV = "CALLDESK_HOME"
 _DIR_MODE = 0o700
 
 
-@dataclass(frozen=True, slots=True)
-class Paths:
-    """The four directories calldesk writes to."""
+class Paths(NamedTuple):
+    """The four directories calldesk writes to (a named tuple: no ``dataclasses`` import on the
+    window's start-up path)."""
 
     config_dir: Path
     data_dir: Path
@@ -45,6 +45,8 @@ class Paths:
         home = env.get(HOME_ENV, "").strip()
         if home:
             return cls.under(Path(home).expanduser().absolute())
+        import platformdirs
+
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP_NAME)),
             data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
