@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Coroutine, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -21,9 +20,9 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon
-from PySide6.QtWidgets import QApplication
 
 from calldesk.domain import SyncState
+from calldesk.ui.columns import COLUMNS, STATE_COLUMN, STATE_MARKS, cell_text, header_title, tr
 from calldesk.ui.icons import icon, is_dark
 from calldesk.ui.ports import CallServicePort, Summary
 
@@ -32,80 +31,12 @@ if TYPE_CHECKING:  # the form package (and the schemas) load after the list's fi
 
 PAGE_SIZE = 100
 
-#: (column title, sort key of ``CallQuery``)
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("", "state"),
-    ("When", "when"),
-    ("Contact / phone", "who"),
-    ("Direction", "direction"),
-    ("Duration", "duration"),
-    ("Outcome", "outcome"),
-    ("Note", "note"),
-    ("Account", "account"),
-)
-STATE_COLUMN = 0
-
-#: The icon (``calldesk.ui.icons``), its tooltip and its colour on light / dark backgrounds.
-STATE_MARKS: dict[SyncState, tuple[str, str, str, str]] = {
-    SyncState.SYNCED: ("synced", "Synced: the CRM has this version", "#1b7f3b", "#7ddc92"),
-    SyncState.PENDING: ("pending", "Pending: saved here, waiting to be sent", "#8a5a00", "#ffcc66"),
-    SyncState.IN_FLIGHT: ("pending", "Sending to the CRM now", "#8a5a00", "#ffcc66"),
-    SyncState.FAILED: (
-        "failed",
-        "Failed: the CRM refused it (open the queue)",
-        "#b3261e",
-        "#ff8a80",
-    ),
-    SyncState.CONFLICT: (
-        "conflict",
-        "Conflict: changed in the CRM meanwhile (open it to choose)",
-        "#6a3fb5",
-        "#c7a6ff",
-    ),
-    SyncState.NEEDS_AUTH: ("needs_auth", "Waiting for a valid API key", "#b3261e", "#ff8a80"),
-}
-
-
-def _tr(text: str) -> str:
-    return QApplication.translate("CallListModel", text)
-
-
-def format_when(ts: float | None, now: datetime | None = None) -> str:
-    """Local time: ``10:42`` today, ``Yesterday 10:42``, else ``21 Nov 10:42``."""
-    if ts is None:
-        return "—"
-    moment = datetime.fromtimestamp(ts)
-    today = (now or datetime.now()).date()
-    days = (today - moment.date()).days
-    if days == 0:
-        return moment.strftime("%H:%M")
-    if days == 1:
-        return _tr("Yesterday {time}").format(time=moment.strftime("%H:%M"))
-    if moment.year == today.year:
-        return moment.strftime("%d %b %H:%M")
-    return moment.strftime("%d %b %Y")
-
-
-def format_duration(seconds: int | None) -> str:
-    """``4:12`` or ``1:02:03``; a dash when unknown."""
-    if seconds is None:
-        return "—"
-    hours, rest = divmod(max(0, seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
 
 def _spawn_on_running_loop(coro: Coroutine[Any, Any, None]) -> object:
     """The default spawner: ``calldesk.ui.form.base.spawn_on_running_loop``, imported on use."""
     from calldesk.ui.form.base import spawn_on_running_loop
 
     return spawn_on_running_loop(coro)
-
-
-def _who(row: Summary) -> str:
-    if row.who and row.phone:
-        return f"{row.who}  {row.phone}"
-    return row.who or row.phone or "—"
 
 
 class CallListModel(QAbstractTableModel):
@@ -263,15 +194,13 @@ class CallListModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            title = _tr(COLUMNS[section][0]) if COLUMNS[section][0] else ""
-            if COLUMNS[section][1] == getattr(self._query, "sort", None) and title:
-                # Our own arrow: Qt's points up for "descending", which reads as ascending.
-                return f"{title} {'▼' if getattr(self._query, 'descending', False) else '▲'}"
-            return title
+            return header_title(
+                section, getattr(self._query, "sort", ""), getattr(self._query, "descending", False)
+            )
         if role == Qt.ItemDataRole.ToolTipRole and section == STATE_COLUMN:
-            return _tr("Sync state")
+            return tr("Sync state")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tr("Click to sort by this column; click again to reverse")
+            return tr("Click to sort by this column; click again to reverse")
         return None
 
     def data(
@@ -284,40 +213,20 @@ class CallListModel(QAbstractTableModel):
         row = self._rows[index.row()]
         column = index.column()
         if column == STATE_COLUMN:
-            tip = STATE_MARKS[row.state][1]
             if role == Qt.ItemDataRole.DecorationRole:
                 return self.state_icon(row.state)
             if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-                return _tr(tip)
+                return tr(STATE_MARKS[row.state][1])
             if role == Qt.ItemDataRole.UserRole:
                 return row.local_id
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
+            return cell_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column in (2, 6):
-            return self._text(row, column)
+            return cell_text(row, column)
         if role == Qt.ItemDataRole.UserRole:
             return row.local_id
         return None
-
-    @staticmethod
-    def _text(row: Summary, column: int) -> str:
-        match COLUMNS[column][1]:
-            case "when":
-                return format_when(row.when_ts)
-            case "who":
-                return _who(row)
-            case "direction":
-                return row.direction or "—"
-            case "duration":
-                return format_duration(row.duration_s)
-            case "outcome":
-                return row.outcome or "—"
-            case "note":
-                return row.note_preview.replace("\n", " ")
-            case "account":
-                return row.account
-        return ""
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if 0 <= column < len(COLUMNS):
