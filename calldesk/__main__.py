@@ -1,15 +1,43 @@
-"""Entry point for ``python -m calldesk`` and the ``calldesk`` console script."""
+"""Entry point for ``python -m calldesk`` and the ``calldesk`` console script.
+
+With no command (``calldesk`` or ``calldesk --demo``) the window opens straight from the
+composition root: the command line's parser and handlers, and all they import, would only hold
+back its first paint. Anything else goes to ``calldesk.cli``. Either way an error is explained
+the same way (``calldesk.cli.exit_for``).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+
+#: Argument lists that mean "open the window".
+WINDOW_ARGS: tuple[tuple[str, ...], ...] = ((), ("--demo",))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the calldesk command line (the window when no command is given)."""
+    args = tuple(sys.argv[1:] if argv is None else argv)
+    if args in WINDOW_ARGS:
+        return window(demo=bool(args))
     from calldesk.cli import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    return run(args)
+
+
+def window(*, demo: bool) -> int:
+    """Open the window; exit code."""
+    from calldesk.app import run_window
+
+    try:
+        return run_window(demo=demo)
+    except BaseException as exc:
+        from calldesk.cli import Streams, exit_for
+
+        code = exit_for(exc, Streams.system())
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ so the window paints (``open_preview``: the call list from the store) before the
 * ``version_text()`` — what ``calldesk --version`` prints.
 * ``run_window(demo=...)`` — opens the window; ``demo`` runs the sandbox CRMs in-process with
   fresh data in a temporary directory (``demo_backend``).
-* ``first_page(paths)`` — read on a plain thread before the event loop exists: the window's
-  starting backend and the newest calls it paints first (``FIRST_PAGE_ROWS``).
+* ``glance(paths)`` — the window's first frame: the newest list lines and the outbox counts,
+  read with sqlite3 alone before anything else loads (``FIRST_PAGE_ROWS``).
+* ``first_page(paths)`` — read on a plain thread right after that paint, before the event loop
+  exists: the window's starting backend and the same newest calls.
 * ``open_preview(paths)`` — a store-only backend (the DB worker; no engine yet).
 * ``open_backend(...)`` / ``backend_of(runtime)`` — what the window talks to (``ui.ports.Backend``);
   the window reopens it when the rep changes accounts, so the opener reads the config each time.
@@ -32,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calldesk import __version__
-from calldesk.domain.model import Account, KeySource, Vendor
 from calldesk.logsetup import configure_logging, defer_logging
 from calldesk.store.paths import Paths
 
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
     import httpx
 
     from calldesk.cli import CliContext, Streams
+    from calldesk.domain.model import Account, Vendor
     from calldesk.runtime import Runtime, SecretFor, TransportFor
     from calldesk.schema import VendorSchema
     from calldesk.store.accounts import AccountsConfig
     from calldesk.store.calls import CallSummary
+    from calldesk.store.glance import Glance
     from calldesk.store.secrets import Secrets
     from calldesk.ui.ports import AccountTools, Backend, ProgressRelay
 
@@ -103,16 +106,20 @@ def run_window(*, demo: bool) -> int:
             accounts = shared.config.load()
             return open_backend(paths, accounts, shared.secrets.for_account, tools=shared)
 
-        from calldesk.store.db import StoreEnvironmentError
-
         try:
             return run(
                 opener,
                 paths.config_dir / "window.ini",
                 first_page=lambda: first_page(paths),
+                glance=lambda: glance(paths),
             )
-        except StoreEnvironmentError as exc:
-            return startup_failed(paths, exc)
+        except Exception as exc:
+            # Imported only now: the store's modules load after the window's first frame.
+            from calldesk.store.db import StoreEnvironmentError
+
+            if isinstance(exc, StoreEnvironmentError):
+                return startup_failed(paths, exc)
+            raise
     finally:
         logs.close()
 
@@ -170,6 +177,8 @@ def account_tools(config: AccountsConfig, secrets: Secrets) -> AccountTools:
 
 def demo_accounts() -> list[Account]:
     """One sandbox account per vendor (their keys never leave the process)."""
+    from calldesk.domain.model import Account, KeySource, Vendor
+
     return [
         Account(
             name=vendor.value,
@@ -205,6 +214,16 @@ def backend_of(
         progress=progress,
         account_tools=tools,
     )
+
+
+def glance(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> Glance | None:
+    """What the window's first frame shows: the newest ``rows`` list lines and the outbox
+    counts, read with sqlite3 alone (``calldesk.store.glance``), or None when only the store
+    itself can tell (the frame then paints without rows until ``first_page``)."""
+    from calldesk.store.glance import glance as read
+    from calldesk.store.paths import DB_FILENAME
+
+    return read(paths.data_dir / DB_FILENAME, rows)
 
 
 def first_page(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> tuple[Backend, list[CallSummary]]:

@@ -301,25 +301,33 @@ def run(
             raise CliError("--demo only applies to the window (no command)", exit_code=2)
         with app.cli_context(io) as context:
             return handler(args, context)
-    except InvalidInputError as exc:
+    except BaseException as exc:
+        code = exit_for(exc, io)
+        if code is None:
+            raise
+        return code
+
+
+def exit_for(exc: BaseException, io: Streams) -> int | None:
+    """Write what went wrong for an error a command (or the window) raised, and return the exit
+    code; None for an error the command line does not explain (the caller re-raises it)."""
+    if isinstance(exc, InvalidInputError):
         for line in exc.lines:
             io.stderr.write(f"{line}\n")
         return exc.exit_code
-    except CliError as exc:
+    if isinstance(exc, CliError):
         for line in exc.lines:
             io.stderr.write(f"{PROG}: {line}\n")
         return exc.exit_code
-    except (AccountError, SecretError, OSError) as exc:
+    if isinstance(exc, AccountError | SecretError | OSError) or (
+        isinstance(exc, Exception) and _is_schema_error(exc)
+    ):
         io.stderr.write(f"{PROG}: {_one_line(str(exc))}\n")
         return EXIT_FAILED
-    except Exception as exc:
-        if not _is_schema_error(exc):
-            raise
-        io.stderr.write(f"{PROG}: {_one_line(str(exc))}\n")
-        return EXIT_FAILED
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         io.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    return None
 
 
 def _is_schema_error(exc: Exception) -> bool:

@@ -3,7 +3,8 @@
 Dropping one local file on a row emits :attr:`CallTable.file_dropped` with the row and the path;
 a row whose CRM takes no recording files refuses the drag, and :attr:`CallTable.drag_refused`
 says why (the window shows it). Tab and Enter emit :attr:`CallTable.leave_forward`, so focus
-moves from the list to the editor.
+moves from the list to the editor. Building one does not touch PySide6's ``Qt`` namespace (the
+window's first frame holds one; see ``calldesk.ui.window``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
@@ -83,6 +84,8 @@ class CallTable(QTableView):
         return super().focusNextPrevChild(next)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        from PySide6.QtCore import Qt  # not at import: the first frame does without ``Qt``
+
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
             event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         ):

@@ -6,15 +6,19 @@ engine has stopped and the store is closed (the backend's context manager has ex
 the window picks up new accounts without a restart. With ``CALLDESK_SMOKE_TEST`` set, the window
 checks itself and closes (``calldesk.ui.smoke``; release checks of the wheel and the bundle).
 
-Start-up order, so the window paints like a native app: with ``first_page`` (the composition
-root's blocking read of the newest calls and a starting backend, ``Backend.starting``) the page is
-read on a plain thread while the GUI thread waits in a ``QEventLoop``; the window is built on that
-backend with its model seeded with the rows, shown and painted, all before asyncio, qasync or the
-store's DB worker are imported. Only then does the qasync loop start, ``open_backend`` run (httpx
-clients, adapters, schemas, keyring, the sync engine) and the window ``rebind`` to it; the panels
-the first paint does not show are built just after (``MainWindow.prepare_panels``). Without
-``first_page``, ``open_preview`` (a store-only backend on the DB worker) plays the same part on
-the running loop.
+Start-up order, so the window paints like a native app: with ``first_page`` the window first
+paints its *first frame* (``show_first_frame``): ``glance`` (the composition root's quick read
+of the newest list lines and the outbox counts with sqlite3 alone, ``calldesk.store.glance``)
+feeds a ``MainWindow`` built without a backend, which shows the toolbar, the sidebar, those calls
+and the status bar without importing the store, the domain model, asyncio or PySide6's ``Qt``
+namespace. Right after that paint ``first_page`` (the blocking read of the newest calls and a
+starting backend, ``Backend.starting``) runs on a plain thread while the GUI thread waits in a
+``QEventLoop``, and the window is attached to it (``MainWindow.attach``: the real list model over
+the same rows, the shortcuts, the editor column). Only then does the qasync loop start,
+``open_backend`` run (httpx clients, adapters, schemas, keyring, the sync engine) and the window
+``rebind`` to it; the panels the first paint does not show are built just after
+(``MainWindow.prepare_panels``). Without ``first_page``, ``open_preview`` (a store-only backend
+on the DB worker) plays the same part on the running loop.
 """
 
 from __future__ import annotations
@@ -30,16 +34,20 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
-from calldesk.ui.identity import apply_identity
-from calldesk.ui.ports import Backend, Summary
+from calldesk.ui.identity import apply_icon, apply_identity
 from calldesk.ui.window import MainWindow
 
 if TYPE_CHECKING:  # imported once the window has painted
     import asyncio
 
-BackendOpener = Callable[[], AbstractAsyncContextManager[Backend]]
+    from calldesk.store.glance import Glance
+    from calldesk.ui.ports import Backend, Summary
+
+BackendOpener = Callable[[], AbstractAsyncContextManager["Backend"]]
 #: Blocking: the starting backend and the rows the window paints first (run off the GUI thread).
-FirstPageReader = Callable[[], tuple[Backend, Sequence[Summary]]]
+FirstPageReader = Callable[[], tuple["Backend", Sequence["Summary"]]]
+#: Blocking and quick (sqlite3 alone): what the window's first frame shows, or None.
+GlanceReader = Callable[[], "Glance | None"]
 T = TypeVar("T")
 
 #: The longest the engine waits for the list's first paint (a minimised window never paints).
@@ -142,7 +150,7 @@ def call_off_gui_thread(work: Callable[[], T]) -> T:
 
 
 class _FirstPaint(QObject):
-    """Quits ``loop`` at the first paint of the widget it watches."""
+    """Quits ``loop`` once the widget it watches has painted (after that paint has finished)."""
 
     def __init__(self, widget: QWidget, loop: QEventLoop) -> None:
         super().__init__(widget)
@@ -156,7 +164,11 @@ class _FirstPaint(QObject):
 
 
 def wait_for_first_paint(widget: QWidget) -> None:
-    """Process Qt events (no asyncio loop yet) until ``widget`` has painted (bounded)."""
+    """Process Qt events (no asyncio loop yet) until ``widget`` has painted (bounded).
+
+    Given the window, that is the whole first frame: a window's first paint repaints all of its
+    children in the same pass, and the wait ends after that pass.
+    """
     waiting = QEventLoop()
     watcher = _FirstPaint(widget, waiting)
     QTimer.singleShot(int(FIRST_PAINT_WAIT_S * 1000), waiting.quit)  # a minimised window
@@ -165,16 +177,25 @@ def wait_for_first_paint(widget: QWidget) -> None:
     watcher.deleteLater()
 
 
-def show_first_page(
-    read: FirstPageReader, settings_path: Path, session: BackendSession
+def show_first_frame(
+    glance: GlanceReader, settings_path: Path, session: BackendSession
 ) -> MainWindow:
-    """Read the first page off the GUI thread, build the window on it, show it and paint it."""
-    backend, rows = call_off_gui_thread(read)
-    window = MainWindow(backend, settings_path=settings_path, reopen=session.reopen)
-    window.model.seed(rows)
+    """Build the window's first frame on what ``glance`` reads, show it and paint it.
+
+    Nothing heavier than sqlite3 and the frame's own widgets loads before this paint: not the
+    store, the domain model, the engine, asyncio or PySide6's ``Qt`` namespace.
+    """
+    window = MainWindow(None, settings_path=settings_path, reopen=session.reopen, glance=glance())
     window.show()
-    wait_for_first_paint(window.table.viewport())
+    wait_for_first_paint(window)
     return window
+
+
+def attach_first_page(window: MainWindow, read: FirstPageReader) -> None:
+    """Read the first page off the GUI thread and attach the window to the starting backend it
+    comes with (the list swaps to the real model over the same rows)."""
+    backend, rows = call_off_gui_thread(read)
+    window.attach(backend, rows)
 
 
 async def run_window(
@@ -187,8 +208,8 @@ async def run_window(
 ) -> int:
     """Show the window and wait until it is closed.
 
-    ``window``: already shown on its first page (``show_first_page``, with ``session`` its
-    reopener); else it is built here, on ``open_preview`` first when given.
+    ``window``: already shown (``show_first_frame``) and attached (``attach_first_page``), with
+    ``session`` its reopener; else it is built here, on ``open_preview`` first when given.
     """
     import asyncio
 
@@ -238,6 +259,7 @@ def run(
     settings_path: Path,
     open_preview: BackendOpener | None = None,
     first_page: FirstPageReader | None = None,
+    glance: GlanceReader | None = None,
 ) -> int:
     """Start Qt (and paint ``first_page``'s rows, when given), then the qasync loop; exit code.
 
@@ -249,10 +271,14 @@ def run(
     assert isinstance(app, QApplication)
     app.setApplicationName("calldesk")
     app.setOrganizationName("calldesk")
-    apply_identity(app)  # the .desktop id and the window icon
+    apply_identity(app, icon=first_page is None)  # the .desktop id (and the window icon)
     app.setQuitOnLastWindowClosed(False)  # the loop ends after the engine has stopped
     session = BackendSession(open_backend)
-    window = show_first_page(first_page, settings_path, session) if first_page is not None else None
+    window = None
+    if first_page is not None:
+        window = show_first_frame(glance or (lambda: None), settings_path, session)
+        apply_icon(app)
+        attach_first_page(window, first_page)
     import qasync
 
     from calldesk.ui.smoke import SmokeTest

@@ -17,14 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,21 +45,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calldesk.domain import Changes, Operation, OpKind, OpState, SyncState
-from calldesk.store.drafts import Draft
-from calldesk.ui.call_model import CallListModel
 from calldesk.ui.call_table import CallTable
+from calldesk.ui.first_frame import FrameModel, frame_header
 from calldesk.ui.icons import icon
-from calldesk.ui.ports import Backend, errors_of
 
-if TYPE_CHECKING:  # imported where first used: the first paint shows none of them
+if TYPE_CHECKING:  # imported where first used: the first frame needs none of them
     import asyncio
 
     from PySide6.QtWidgets import QListWidget
 
+    from calldesk.domain import Changes, Operation
+    from calldesk.store.drafts import Draft
+    from calldesk.store.glance import Glance
     from calldesk.ui.accounts import AccountsDialog
     from calldesk.ui.conflict_view import ConflictView
     from calldesk.ui.form import EditorForm
+    from calldesk.ui.ports import Backend, Summary
     from calldesk.ui.queue_panel import QueuePanel
     from calldesk.ui.recording import RecordingDropZone
 
@@ -69,9 +69,14 @@ log = logging.getLogger("calldesk.ui")
 SEARCH_DELAY_MS = 150
 DRAFT_DELAY_MS = 600
 STATUS_TICK_MS = 3000
-ROLE_FILTER = Qt.ItemDataRole.UserRole
-FAILED_UPLOAD = {OpState.FAILED, OpState.CONFLICT, OpState.NEEDS_AUTH}
-Reopen = Callable[[], Awaitable[Backend]]
+#: Qt enum values the first frame uses as plain ints (through ``setProperty`` or an int
+#: parameter): naming them through PySide6's ``Qt`` namespace would build all of its enum
+#: classes (~15 ms) before the first paint. ``tests/ui/test_ui_first_frame.py`` checks them.
+ROLE_FILTER = 0x0100  # Qt.ItemDataRole.UserRole
+TEXT_BESIDE_ICON = 2  # Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+RIGHT_ARROW = 4  # Qt.ArrowType.RightArrow
+FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
+Reopen = Callable[[], Awaitable["Backend"]]
 
 
 def _new_draft_id() -> str:
@@ -85,6 +90,8 @@ class BusBridge(QObject):
     changed = Signal(object)
 
     def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
+        from calldesk.domain import Changes
+
         super().__init__(parent)
         self._pending = Changes()
         self._timer = QTimer(self)
@@ -98,7 +105,7 @@ class BusBridge(QObject):
         self._timer.start()
 
     def _flush(self) -> None:
-        changes, self._pending = self._pending, Changes()
+        changes, self._pending = self._pending, type(self._pending)()
         self.changed.emit(changes)
 
     def close(self) -> None:
@@ -109,24 +116,27 @@ class BusBridge(QObject):
 class MainWindow(QMainWindow):
     """calldesk's window (see the module docstring). ``settings_path``: an ini file for layout.
 
-    ``reopen`` (optional) closes the backend and opens it again; the window calls it after the
-    rep changed accounts in the accounts dialog, and carries on with the new backend.
+    ``MainWindow(backend, ...)`` builds the whole window. ``MainWindow(None, glance=...)`` builds
+    only its first frame (the toolbar, the sidebar, the newest calls, the status bar) for the
+    launcher to paint; ``attach(backend)`` then gives it everything else. ``reopen`` (optional)
+    closes the backend and opens it again; the window calls it after the rep changed accounts in
+    the accounts dialog, and carries on with the new backend.
     """
 
     closing = Signal()
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | None,
         *,
         settings_path: Path,
         reopen: Reopen | None = None,
+        glance: Glance | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.backend = backend
-        self.service = backend.service
         self._reopen = reopen
+        self._attached = False
         self._tasks: set[asyncio.Task[object]] = set()
         self._settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
         self._forms: dict[str, EditorForm] = {}
@@ -136,8 +146,8 @@ class MainWindow(QMainWindow):
         self._draft_id = _new_draft_id()
         self._draft: tuple[str, dict[str, str]] | None = None
         self._record_drafts: dict[str, Draft] = {}
-        self._failed = 0
-        self._pending = 0
+        self._failed = glance.failed if glance is not None else 0
+        self._pending = glance.pending if glance is not None else 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.accounts_dialog: AccountsDialog | None = None
         self._queue_panel: QueuePanel | None = None
@@ -145,11 +155,34 @@ class MainWindow(QMainWindow):
         self._conflict_view: ConflictView | None = None
         self._history: QListWidget | None = None
         self.setObjectName("main_window")
-        self.setWindowTitle(self.tr("calldesk") + (self.tr(" — Demo") if backend.demo else ""))
-        self.model = CallListModel(self.service, backend.base_query, spawn=self.spawn, parent=self)
+        self.setWindowTitle(self.tr("calldesk"))
         self._build_toolbar()
-        self._build_body()
+        self._build_body(glance)
         self._build_status()
+        self._restore_layout()
+        if backend is not None:
+            self.attach(backend)
+
+    def attach(self, backend: Backend, rows: Sequence[Summary] | None = None) -> None:
+        """Give the first frame its behaviour: the real call list (showing ``rows`` until its
+        first load), the toolbar's shortcuts, the editor column, the keys, the sync status."""
+        from calldesk.ui.call_model import CallListModel
+
+        if self._attached:
+            raise RuntimeError("the window is attached to a backend already")
+        self._attached = True
+        self.backend = backend
+        self.service = backend.service
+        title = self.tr("calldesk") + (self.tr(" — Demo") if backend.demo else "")
+        self.setWindowTitle(title)
+        self.model: CallListModel = CallListModel(
+            self.service, backend.base_query, spawn=self.spawn, parent=self
+        )
+        if rows is not None:
+            self.model.seed(rows)
+        self._attach_list()
+        self._attach_toolbar()
+        self._attach_editor_column()
         self._install_keys()
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -167,8 +200,16 @@ class MainWindow(QMainWindow):
         self.bridge.changed.connect(self._on_changes)
         self._listen_progress()
         self.model.loaded.connect(self._reselect)
-        self._restore_layout()
+        self._apply_backend_flags()
+        self._fill_sidebar()
+        self.sidebar.currentItemChanged.connect(self._on_sidebar)
+        self._update_status(pending=self._pending, failed=self._failed)
         self._show_default_editor()
+
+    @property
+    def attached(self) -> bool:
+        """Whether the window has its backend (else it is the first frame alone)."""
+        return self._attached
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -212,19 +253,19 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Keep the draft being typed, then stop every task (after the window closed)."""
-        if self._draft_timer.isActive():
+        if self._attached and self._draft_timer.isActive():
             self._draft_timer.stop()
             await self._store_draft()
         self._cancel_tasks()
         await self.settle()
 
-    # -- building ------------------------------------------------------------------------------
+    # -- building: the first frame (nothing here may name PySide6's ``Qt``; see ROLE_FILTER) --
 
     def _build_toolbar(self) -> None:
         bar = QToolBar(self.tr("Main"), self)
         bar.setObjectName("main_toolbar")
         bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.setProperty("toolButtonStyle", TEXT_BESIDE_ICON)
         self.addToolBar(bar)
         title = QLabel(self.tr("calldesk"), self)
         font = title.font()
@@ -235,9 +276,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(title)
         self.new_action = QAction(icon("new"), self.tr("New call log"), self)
         self.new_action.setObjectName("new_call")
-        self.new_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
         self.new_action.setToolTip(self.tr("Log a new call, starting now (Ctrl+N)"))
-        self.new_action.triggered.connect(lambda: self.new_call())  # noqa: PLW0108
         bar.addAction(self.new_action)
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
@@ -246,28 +285,16 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.setMinimumWidth(320)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_search)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.find_action = QAction(self.tr("Search"), self)
-        self.find_action.setObjectName("find")
-        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        self.find_action.triggered.connect(self.focus_search)
-        self.addAction(self.find_action)
         bar.addSeparator()
         bar.addWidget(self.search)
         self.sync_action = QAction(icon("sync"), self.tr("Sync now"), self)
         self.sync_action.setObjectName("sync_now")
-        self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.sync_action.setToolTip(self.tr("Send queued changes now, skipping waits (F5)"))
-        self.sync_action.triggered.connect(self.sync_now)
         bar.addAction(self.sync_action)
         self.accounts_action = QAction(icon("accounts"), self.tr("Accounts…"), self)
         self.accounts_action.setObjectName("accounts")
         self.accounts_action.setToolTip(self.tr("Add, change or remove CRM accounts"))
-        self.accounts_action.triggered.connect(self.open_accounts)
+        self.accounts_action.setVisible(False)  # shown once the backend says it can
         bar.addAction(self.accounts_action)
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -275,7 +302,6 @@ class MainWindow(QMainWindow):
         self.offline_switch = QCheckBox(self.tr("Simulate offline"), self)
         self.offline_switch.setObjectName("offline_switch")
         self.offline_switch.setToolTip(self.tr("Simulate having no network: saves queue up"))
-        self.offline_switch.toggled.connect(self.set_offline)
         self.demo_mark = QLabel(self.tr("DEMO"), self)
         self.demo_mark.setObjectName("demo_mark")
         self.demo_mark.setToolTip(self.tr("Sandbox CRMs with sample data; nothing leaves this app"))
@@ -283,17 +309,13 @@ class MainWindow(QMainWindow):
             "QLabel { background: #b36b00; color: white; font-weight: 700;"
             " border-radius: 4px; padding: 2px 8px; margin: 0 6px; }"
         )
-        bar.addWidget(self.offline_switch)
-        bar.addWidget(self.demo_mark)
-        self._apply_backend_flags()
+        # A toolbar shows and hides its widgets through the actions it wraps them in.
+        self._demo_actions = (bar.addWidget(self.offline_switch), bar.addWidget(self.demo_mark))
+        for action in self._demo_actions:
+            action.setVisible(False)
 
-    def _apply_backend_flags(self) -> None:
-        self.offline_switch.setVisible(self.backend.demo)
-        self.demo_mark.setVisible(self.backend.demo)
-        self.accounts_action.setVisible(self.backend.account_tools is not None)
-
-    def _build_body(self) -> None:
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+    def _build_body(self, glance: Glance | None) -> None:
+        self.splitter = QSplitter(parent=self)  # horizontal (no ``Qt.Orientation`` needed)
         self.splitter.setObjectName("main_splitter")
         self.splitter.setChildrenCollapsible(False)
         self.sidebar = QTreeWidget(self)
@@ -302,10 +324,9 @@ class MainWindow(QMainWindow):
         self.sidebar.setHeaderHidden(True)
         self.sidebar.setRootIsDecorated(False)
         self.sidebar.setIndentation(10)
-        self._fill_sidebar()
-        self.sidebar.currentItemChanged.connect(self._on_sidebar)
+        self._fill_sidebar_items([])
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self._build_list())
+        self.splitter.addWidget(self._build_list(glance))
         self.splitter.addWidget(self._build_editor_column())
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -313,7 +334,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([150, 800, 490])
         self.setCentralWidget(self.splitter)
 
-    def _build_list(self) -> QWidget:
+    def _build_list(self, glance: Glance | None) -> QWidget:
         middle = QWidget(self)
         column = QVBoxLayout(middle)
         column.setContentsMargins(0, 0, 0, 0)
@@ -330,19 +351,25 @@ class MainWindow(QMainWindow):
         self.table = CallTable(self._row_refusal, middle)
         self.table.setObjectName("call_list")
         self.table.setAccessibleName(self.tr("Calls"))
-        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.table.horizontalHeader()
-        # The list is newest first: show that before sorting is switched on (which sorts by it).
-        header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
-        self.table.setSortingEnabled(True)
-        header.setSortIndicatorShown(False)  # the model's titles carry ▼/▲ (see CallListModel)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        # The first frame: the newest calls from the glance, titled by a header-only model.
+        self.frame_model = FrameModel(glance.rows if glance is not None else [], self)
+        self.table.setModel(self.frame_model)
+        self.table.horizontalHeader().setModel(frame_header(self))
+        self._size_columns()
+        column.addWidget(self.table, 1)
+        return middle
+
+    def _size_columns(self) -> None:
+        """The columns' widths and modes (again after each ``setModel``: the header resets)."""
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorShown(False)  # the model's titles carry ▼/▲ (see CallListModel)
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(24)
@@ -367,42 +394,14 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)  # the note takes the rest
         self.table.hideColumn(3)  # direction: shown in the editor; the list keeps to the essentials
-        self.table.selectionModel().currentRowChanged.connect(self._on_row)
-        self.table.file_dropped.connect(self._on_row_drop)
-        self.table.drag_refused.connect(lambda why: self.statusBar().showMessage(why, 5000))
-        self.table.leave_forward.connect(self.focus_editor)
-        column.addWidget(self.table, 1)
-        return middle
 
     def _build_editor_column(self) -> QWidget:
         right = QWidget(self)
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
         right_column.setSpacing(4)
-        self.notice = QFrame(right)
-        self.notice.setObjectName("editor_notice")
-        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self.notice.setAutoFillBackground(True)
-        self.notice.setBackgroundRole(self.notice.backgroundRole().AlternateBase)
-        row = QHBoxLayout(self.notice)
-        row.setContentsMargins(10, 6, 10, 6)
-        self.notice_icon = QLabel(self.notice)
-        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
-        self.notice_text = QLabel(self.notice)
-        self.notice_text.setObjectName("editor_notice_text")
-        self.notice_text.setWordWrap(True)
-        self.delete_button = QPushButton(icon("delete"), self.tr("Delete call…"), self.notice)
-        self.delete_button.setObjectName("delete_call")
-        self.delete_button.clicked.connect(lambda: self.spawn(self.delete_current()))
-        row.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.notice_text, 1)
-        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.notice.hide()
-        right_column.addWidget(self.notice)
         self.editor_stack = QStackedWidget(right)
         self.editor_stack.setObjectName("editor_stack")
-        self.empty_page = self._build_empty_page(self.editor_stack)
-        self.editor_stack.addWidget(self.empty_page)
         self.starting_page = QWidget(self.editor_stack)  # blank while the accounts load
         self.editor_stack.addWidget(self.starting_page)
         right_column.addWidget(self.editor_stack, 1)
@@ -423,13 +422,85 @@ class MainWindow(QMainWindow):
         self.history_toggle.setObjectName("history_toggle")
         self.history_toggle.setText(self.tr("History"))
         self.history_toggle.setCheckable(True)
-        self.history_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.history_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.history_toggle.setProperty("toolButtonStyle", TEXT_BESIDE_ICON)
+        self.history_toggle.setProperty("arrowType", RIGHT_ARROW)
         self.history_toggle.setAutoRaise(True)
-        self.history_toggle.toggled.connect(self._toggle_history)
+        self.history_toggle.setEnabled(False)
         right_column.addWidget(self.history_toggle)
         self._editor_column = right_column  # the history list goes last, when first needed
         return right
+
+    # -- building: what ``attach`` adds after the first paint ----------------------------------
+
+    def _attach_list(self) -> None:
+        from PySide6.QtCore import Qt
+
+        self.table.setModel(self.model)  # the header's own model goes with the frame's
+        self.frame_model.deleteLater()
+        self._size_columns()
+        header = self.table.horizontalHeader()
+        # The list is newest first: show that before sorting is switched on (which sorts by it).
+        header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
+        header.setSortIndicatorShown(False)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
+        self.table.file_dropped.connect(self._on_row_drop)
+        self.table.drag_refused.connect(lambda why: self.statusBar().showMessage(why, 5000))
+        self.table.leave_forward.connect(self.focus_editor)
+
+    def _attach_toolbar(self) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        self.new_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
+        self.new_action.triggered.connect(lambda: self.new_call())  # noqa: PLW0108
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_search)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.find_action = QAction(self.tr("Search"), self)
+        self.find_action.setObjectName("find")
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.triggered.connect(self.focus_search)
+        self.addAction(self.find_action)
+        self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.sync_action.triggered.connect(self.sync_now)
+        self.accounts_action.triggered.connect(self.open_accounts)
+        self.offline_switch.toggled.connect(self.set_offline)
+        if self.search.text():  # typed while the window was starting
+            self._search_timer.start()
+
+    def _apply_backend_flags(self) -> None:
+        for action in self._demo_actions:
+            action.setVisible(self.backend.demo)
+        self.accounts_action.setVisible(self.backend.account_tools is not None)
+
+    def _attach_editor_column(self) -> None:
+        from PySide6.QtCore import Qt
+
+        self.notice = QFrame(self.editor_stack.parentWidget())
+        self.notice.setObjectName("editor_notice")
+        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
+        self.notice.setAutoFillBackground(True)
+        self.notice.setBackgroundRole(self.notice.backgroundRole().AlternateBase)
+        row = QHBoxLayout(self.notice)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.notice_icon = QLabel(self.notice)
+        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
+        self.notice_text = QLabel(self.notice)
+        self.notice_text.setObjectName("editor_notice_text")
+        self.notice_text.setWordWrap(True)
+        self.delete_button = QPushButton(icon("delete"), self.tr("Delete call…"), self.notice)
+        self.delete_button.setObjectName("delete_call")
+        self.delete_button.clicked.connect(lambda: self.spawn(self.delete_current()))
+        row.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.notice_text, 1)
+        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.notice.hide()
+        self._editor_column.insertWidget(0, self.notice)
+        self.empty_page = self._build_empty_page(self.editor_stack)
+        self.editor_stack.addWidget(self.empty_page)
+        self.history_toggle.toggled.connect(self._toggle_history)
 
     # -- panels built on first use -------------------------------------------------------------
 
@@ -491,6 +562,8 @@ class MainWindow(QMainWindow):
         return self._queue_panel
 
     def _build_empty_page(self, parent: QWidget) -> QWidget:
+        from PySide6.QtCore import Qt
+
         page = QWidget(parent)
         page.setObjectName("no_accounts")
         layout = QVBoxLayout(page)
@@ -520,32 +593,53 @@ class MainWindow(QMainWindow):
         return page
 
     def _fill_sidebar(self) -> None:
+        entries = []
+        for name, account in self.service.accounts().items():
+            reason = self.backend.unavailable.get(name)
+            entries.append(
+                (
+                    f"{name} · {self.service.schema_for(name).label}",
+                    name,
+                    reason or f"{account.vendor.value} · {account.base_url}",
+                    bool(reason),
+                )
+            )
+        self._fill_sidebar_items(entries)
+
+    def _fill_sidebar_items(self, accounts: list[tuple[str, str, str, bool]]) -> None:
+        """The sidebar: "All calls", one line per account (label, name, tooltip, can't sync),
+        then the filters. Section titles are made unselectable once attached (that needs the
+        ``Qt`` namespace; the first frame takes no clicks)."""
         self.sidebar.blockSignals(True)
         self.sidebar.clear()
         bold = self.sidebar.font()
         bold.setBold(True)
+        enabled_only = None
+        if self._attached:
+            from PySide6.QtCore import Qt
+
+            enabled_only = Qt.ItemFlag.ItemIsEnabled
 
         def section(title: str) -> QTreeWidgetItem:
             item = QTreeWidgetItem([title])
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            if enabled_only is not None:
+                item.setFlags(enabled_only)
             item.setFont(0, bold)
             self.sidebar.addTopLevelItem(item)
             item.setExpanded(True)
             return item
 
-        accounts = section(self.tr("ACCOUNTS"))
+        section_item = section(self.tr("ACCOUNTS"))
         self.all_item = QTreeWidgetItem([self.tr("All calls")])
         self.all_item.setData(0, ROLE_FILTER, ("all", ""))
-        accounts.addChild(self.all_item)
-        for name, account in self.service.accounts().items():
-            label = f"{name} · {self.service.schema_for(name).label}"
+        section_item.addChild(self.all_item)
+        for label, name, tooltip, unavailable in accounts:
             item = QTreeWidgetItem([label])
             item.setData(0, ROLE_FILTER, ("account", name))
-            reason = self.backend.unavailable.get(name)
-            if reason:
+            if unavailable:
                 item.setIcon(0, icon("needs_auth"))
-            item.setToolTip(0, reason or f"{account.vendor.value} · {account.base_url}")
-            accounts.addChild(item)
+            item.setToolTip(0, tooltip)
+            section_item.addChild(item)
         filters = section(self.tr("FILTERS"))
         self.filter_items: dict[str, QTreeWidgetItem] = {}
         for key, title in (
@@ -557,8 +651,15 @@ class MainWindow(QMainWindow):
             item.setData(0, ROLE_FILTER, (key, ""))
             filters.addChild(item)
             self.filter_items[key] = item
+        self._show_failed_count()
         self.sidebar.setCurrentItem(self.all_item)
         self.sidebar.blockSignals(False)
+
+    def _show_failed_count(self) -> None:
+        failed = self._failed
+        self.filter_items["failed"].setText(
+            0, self.tr("Failed ({n})").format(n=failed) if failed else self.tr("Failed")
+        )
 
     def sidebar_accounts(self) -> list[str]:
         """The account names the sidebar lists."""
@@ -580,16 +681,19 @@ class MainWindow(QMainWindow):
         self.status_button.setStyleSheet("QPushButton { text-align: left; padding: 2px 8px; }")
         self.status_button.setAccessibleName(self.tr("Sync status; opens the queue"))
         self.status_button.setToolTip(self.tr("Open the sync queue"))
-        self.status_button.clicked.connect(self.open_queue)
         status.addPermanentWidget(self.status_button, 1)
         self.rate_label = QLabel(self)
         self.rate_label.setObjectName("rate_budget")
         self.rate_label.setToolTip(self.tr("Requests each CRM still allows in its current window"))
         self.rate_label.setContentsMargins(8, 0, 8, 0)
         status.addPermanentWidget(self.rate_label)
-        self._update_status(pending=0, failed=0)
+        self._show_status_line(None, pending=self._pending, failed=self._failed)
 
     def _install_keys(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        self.status_button.clicked.connect(self.open_queue)
         leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor_stack)
         leave.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         leave.activated.connect(self.focus_list)
@@ -613,9 +717,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
-        self.bridge.close()
+        if self._attached:
+            self.bridge.close()
+            self._status_timer.stop()
         self._unsubscribe_progress()
-        self._status_timer.stop()
         if self._queue_panel is not None:
             self._queue_panel.close()
         if self.accounts_dialog is not None:
@@ -625,7 +730,10 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+        if self._attached and event.type() in (
+            QEvent.Type.PaletteChange,
+            QEvent.Type.ApplicationPaletteChange,
+        ):
             self._tint_icons()
 
     def _tint_icons(self) -> None:
@@ -645,10 +753,14 @@ class MainWindow(QMainWindow):
 
     def focus_list(self) -> None:
         """Esc: back to the call list."""
+        from PySide6.QtCore import Qt
+
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_editor(self) -> None:
         """Tab/Enter from the list: into the first field the rep can change."""
+        from PySide6.QtCore import Qt
+
         form = self.form
         if form is None:
             page = self.editor_stack.currentWidget()
@@ -662,6 +774,8 @@ class MainWindow(QMainWindow):
                 return
 
     def focus_search(self) -> None:
+        from PySide6.QtCore import Qt
+
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -699,6 +813,10 @@ class MainWindow(QMainWindow):
         self.model.set_filter(text=self.search.text().strip())
 
     def _on_sidebar(self, item: QTreeWidgetItem | None, _previous: object) -> None:
+        from datetime import datetime, timedelta
+
+        from calldesk.domain import SyncState
+
         data = item.data(0, ROLE_FILTER) if item is not None else None
         if not data:
             return
@@ -800,6 +918,8 @@ class MainWindow(QMainWindow):
 
     async def open_record(self, account: str, local_id: str) -> None:
         """Load a call into its account's editor (or the conflict view), with its history."""
+        from calldesk.domain import SyncState
+
         record = await self.service.find(account, local_id)
         schema = self.service.schema_for(account)
         self._editing = (account, local_id)
@@ -907,6 +1027,8 @@ class MainWindow(QMainWindow):
         self.history_toggle.setText(self.tr("History ({n})").format(n=len(entries)))
 
     def _toggle_history(self, shown: bool) -> None:
+        from PySide6.QtCore import Qt
+
         self.history.setVisible(shown)
         self.history_toggle.setArrowType(
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
@@ -958,6 +1080,8 @@ class MainWindow(QMainWindow):
 
     async def save(self, wire: dict[str, Any], *, and_new: bool = False) -> bool:
         """Queue the editor's values (new call or edit); errors go beside the fields."""
+        from calldesk.ui.ports import errors_of
+
         form = self.form
         if form is None or self._editing is None:
             return False
@@ -1057,6 +1181,8 @@ class MainWindow(QMainWindow):
 
     async def _restore_upload(self, account: str, local_id: str) -> None:
         """Show an upload of this call that is still queued (the zone forgot it on a switch)."""
+        from calldesk.domain import OpKind
+
         ops = [
             op
             for op in await self.service.queue(account)
@@ -1097,6 +1223,8 @@ class MainWindow(QMainWindow):
                 zone.set_failed(op_id, op.last_error or self.tr("The CRM refused the upload."))
 
     def _row_refusal(self, row: int, path: Path) -> str | None:
+        if not self._attached:
+            return self.tr("calldesk is still starting; try again in a moment.")
         account = self.model.row_at(row).account
         if account not in self.service.accounts():
             return self.tr("This call's account is not connected.")
@@ -1223,16 +1351,9 @@ class MainWindow(QMainWindow):
     def _update_status(self, *, pending: int, failed: int) -> None:
         online = self.backend.engine.connectivity.online
         self._pending = pending
-        self.status_button.setIcon(icon("online" if online else "offline"))
-        parts = [self.tr("Online") if online else self.tr("Offline")]
-        parts.append(self.tr("{n} pending").format(n=pending))
-        if failed:
-            parts.append(self.tr("{n} need attention").format(n=failed))
-        self.status_button.setText("  ·  ".join(parts) + self.tr("   —  open queue"))
-        self.filter_items["failed"].setText(
-            0, self.tr("Failed ({n})").format(n=failed) if failed else self.tr("Failed")
-        )
+        self._show_status_line(None if self.backend.starting else online, pending, failed)
         self._failed = failed
+        self._show_failed_count()
         lines: list[str] = []
         if not online:
             if pending == 1:
@@ -1249,6 +1370,19 @@ class MainWindow(QMainWindow):
         self.banner.setText("\n".join(lines))
         self.banner.setVisible(bool(lines))
         self._update_rate()
+
+    def _show_status_line(self, online: bool | None, pending: int, failed: int) -> None:
+        """The status bar's line; ``online`` None: still starting (not known yet)."""
+        name = "sync" if online is None else "online" if online else "offline"
+        self.status_button.setIcon(icon(name))
+        if online is None:
+            parts = [self.tr("Starting…")]
+        else:
+            parts = [self.tr("Online") if online else self.tr("Offline")]
+        parts.append(self.tr("{n} pending").format(n=pending))
+        if failed:
+            parts.append(self.tr("{n} need attention").format(n=failed))
+        self.status_button.setText("  ·  ".join(parts) + self.tr("   —  open queue"))
 
     def account_problems(self) -> list[str]:
         """One calm line per account that cannot sync (no readable key, or a refused key)."""
