@@ -22,6 +22,7 @@ from bench_ui_common import (
     CALLDESK_CHILD,
     bench_line,
     child_env,
+    compile_calldesk,
     median,
     populate_home,
     run_child,
@@ -36,6 +37,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="calldesk-bench-") as tmp:
         home = Path(tmp)
         populate_home(home, CALLS)
+        compile_calldesk()
         calldesk_env = child_env(home)
         bare_env = {**child_env(), "BENCH_ROWS": str(CALLS)}
         run_child(CALLDESK_CHILD, calldesk_env)  # warm the OS file cache for both cases
