@@ -8,6 +8,7 @@ the same way (``calldesk.cli.exit_for``).
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -26,8 +27,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def window(*, demo: bool) -> int:
-    """Open the window; exit code."""
-    from calldesk.app import run_window
+    """Open the window; exit code.
+
+    The cyclic garbage collector pauses until the window's first frame has painted
+    (``calldesk.ui.qtapp.show_first_frame`` turns it back on): its passes over the modules being
+    imported would only delay that paint.
+    """
+    gc.disable()
+    try:
+        from calldesk.app import run_window
+    except BaseException:
+        gc.enable()
+        raise
 
     try:
         return run_window(demo=demo)

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -75,6 +74,9 @@ STATUS_TICK_MS = 3000
 ROLE_FILTER = 0x0100  # Qt.ItemDataRole.UserRole
 TEXT_BESIDE_ICON = 2  # Qt.ToolButtonStyle.ToolButtonTextBesideIcon
 RIGHT_ARROW = 4  # Qt.ArrowType.RightArrow
+#: Likewise for QAbstractItemView's enums (~2 ms to build on first use).
+SELECT_ROWS = 1  # QAbstractItemView.SelectionBehavior.SelectRows
+SINGLE_SELECTION = 1  # QAbstractItemView.SelectionMode.SingleSelection
 FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
 Reopen = Callable[[], Awaitable["Backend"]]
 
@@ -299,20 +301,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget(self)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.offline_switch = QCheckBox(self.tr("Simulate offline"), self)
-        self.offline_switch.setObjectName("offline_switch")
-        self.offline_switch.setToolTip(self.tr("Simulate having no network: saves queue up"))
-        self.demo_mark = QLabel(self.tr("DEMO"), self)
-        self.demo_mark.setObjectName("demo_mark")
-        self.demo_mark.setToolTip(self.tr("Sandbox CRMs with sample data; nothing leaves this app"))
-        self.demo_mark.setStyleSheet(
-            "QLabel { background: #b36b00; color: white; font-weight: 700;"
-            " border-radius: 4px; padding: 2px 8px; margin: 0 6px; }"
-        )
-        # A toolbar shows and hides its widgets through the actions it wraps them in.
-        self._demo_actions = (bar.addWidget(self.offline_switch), bar.addWidget(self.demo_mark))
-        for action in self._demo_actions:
-            action.setVisible(False)
+        self._toolbar = bar  # the demo's switch and mark go last, when attached
 
     def _build_body(self, glance: Glance | None) -> None:
         self.splitter = QSplitter(parent=self)  # horizontal (no ``Qt.Orientation`` needed)
@@ -351,8 +340,8 @@ class MainWindow(QMainWindow):
         self.table = CallTable(self._row_refusal, middle)
         self.table.setObjectName("call_list")
         self.table.setAccessibleName(self.tr("Calls"))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setProperty("selectionBehavior", SELECT_ROWS)
+        self.table.setProperty("selectionMode", SINGLE_SELECTION)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
@@ -466,11 +455,27 @@ class MainWindow(QMainWindow):
         self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.sync_action.triggered.connect(self.sync_now)
         self.accounts_action.triggered.connect(self.open_accounts)
+        self.offline_switch = QCheckBox(self.tr("Simulate offline"), self)
+        self.offline_switch.setObjectName("offline_switch")
+        self.offline_switch.setToolTip(self.tr("Simulate having no network: saves queue up"))
         self.offline_switch.toggled.connect(self.set_offline)
+        self.demo_mark = QLabel(self.tr("DEMO"), self)
+        self.demo_mark.setObjectName("demo_mark")
+        self.demo_mark.setToolTip(self.tr("Sandbox CRMs with sample data; nothing leaves this app"))
+        # A toolbar shows and hides its widgets through the actions it wraps them in.
+        self._demo_actions = (
+            self._toolbar.addWidget(self.offline_switch),
+            self._toolbar.addWidget(self.demo_mark),
+        )
         if self.search.text():  # typed while the window was starting
             self._search_timer.start()
 
     def _apply_backend_flags(self) -> None:
+        if self.backend.demo and not self.demo_mark.styleSheet():
+            self.demo_mark.setStyleSheet(  # styled only when shown: a style sheet costs a polish
+                "QLabel { background: #b36b00; color: white; font-weight: 700;"
+                " border-radius: 4px; padding: 2px 8px; margin: 0 6px; }"
+            )
         for action in self._demo_actions:
             action.setVisible(self.backend.demo)
         self.accounts_action.setVisible(self.backend.account_tools is not None)

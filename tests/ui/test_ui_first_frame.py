@@ -14,12 +14,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
 from calldesk.app import first_page, glance
 from calldesk.store.paths import Paths
-from calldesk.ui import columns, first_frame, icons, window
+from calldesk.ui import call_table, columns, first_frame, icons, window
 from calldesk.ui.window import MainWindow
 from tests.ui.test_ui_startup_order import populate_home
 
@@ -42,6 +42,9 @@ def test_the_ints_the_frame_writes_are_qts_own_values() -> None:
     assert Qt.ItemDataRole.DecorationRole.value == first_frame.DECORATION_ROLE
     assert Qt.ItemDataRole.ToolTipRole.value == first_frame.TOOLTIP_ROLE
     assert Qt.AlignmentFlag.AlignCenter.value == icons._ALIGN_CENTER
+    assert QAbstractItemView.SelectionBehavior.SelectRows.value == window.SELECT_ROWS
+    assert QAbstractItemView.SelectionMode.SingleSelection.value == window.SINGLE_SELECTION
+    assert QAbstractItemView.DragDropMode.DropOnly.value == call_table.DROP_ONLY
 
 
 def test_attaching_swaps_the_list_model_without_a_visible_change(
@@ -68,6 +71,10 @@ def test_attaching_swaps_the_list_model_without_a_visible_change(
     assert [header.sectionSize(n) for n in range(8)] == widths
     assert win.table.isColumnHidden(3)
     assert header.model() is win.model  # the frame's header-only model went with it
+    assert win.table.selectionBehavior() == QAbstractItemView.SelectionBehavior.SelectRows
+    assert win.table.selectionMode() == QAbstractItemView.SelectionMode.SingleSelection
+    assert win.table.dragDropMode() == QAbstractItemView.DragDropMode.DropOnly
+    assert win.history_toggle.arrowType() == Qt.ArrowType.RightArrow
 
 
 def test_the_frame_says_it_is_starting_with_the_outbox_counts_it_read(
