@@ -244,6 +244,46 @@ run_window(demo=False)
 """
 )
 
+#: The real app again, reporting once it has settled: attached to the real engine (not the
+#: starting stand-in), its list reloaded from the store and the panels built ahead of use
+#: (``MainWindow.prepare_panels``). Reports the time and the peak RSS then.
+CALLDESK_SETTLED_CHILD = (
+    _PRELUDE
+    + """
+app = QApplication(sys.argv)
+import calldesk.ui.qtapp as qtapp
+from calldesk.app import run_window
+
+Base = qtapp.MainWindow
+
+
+class Settled(Base):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reloads = 0
+        self.poll = QTimer(self)
+        self.poll.timeout.connect(self.check)
+        self.poll.start(5)
+
+    def check(self):
+        if not self.attached or self.backend.starting:
+            return
+        if self.reloads == 0:
+            self.reloads = 1
+            self.model.loaded.connect(self.count)
+        elif self.reloads > 1 and self._queue_panel is not None:
+            print(json.dumps({"settled": time.time() - T0, "rss": peak_rss_mib()}), flush=True)
+            os._exit(0)
+
+    def count(self):
+        self.reloads += 1
+
+
+qtapp.MainWindow = Settled
+run_window(demo=False)
+"""
+)
+
 #: A bare QMainWindow of the same size, shown until its first paint.
 BARE_WINDOW_CHILD = (
     _PRELUDE
