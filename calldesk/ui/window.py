@@ -6,9 +6,16 @@ Under the editor sits the recording drop zone of the open call (upload progress 
 backend's ``ProgressRelay``); a call in conflict opens the field-by-field conflict view instead
 of the editor; unsaved drafts come back at start-up; the accounts dialog reopens the backend.
 
-The first paint shows the toolbar, the sidebar and the call list only: the editor forms (and the
-schema machinery), the conflict view, the recording drop zones, the history list, the queue panel
-and the accounts dialog are imported and built when first needed (``prepare_panels`` builds the
+Start-up comes in two steps. ``MainWindow(None, glance=...)`` builds the *first frame*: the
+toolbar, the sidebar, the newest calls the glance read (``calldesk.store.glance``, shown by
+``calldesk.ui.first_frame.FrameModel``) and the status bar, importing neither the store, the
+domain model, asyncio nor PySide6's ``Qt`` namespace (building its 93 enum classes costs ~15 ms;
+the few Qt enum values the frame needs are written as ints, see ``ROLE_FILTER``), so it paints
+a few milliseconds after Qt has started. ``attach(backend)`` then adds everything else: the real
+list model over the same rows, shortcuts, the editor column, keys, timers and the sync status.
+``MainWindow(backend, ...)`` does both at once. Even then, the editor forms (and the schema
+machinery), the conflict view, the recording drop zones, the history list, the queue panel and
+the accounts dialog are imported and built when first needed (``prepare_panels`` builds the
 shared ones ahead of use, once the rows are on screen).
 """
 
@@ -25,9 +32,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -439,6 +443,7 @@ class MainWindow(QMainWindow):
 
     def _attach_toolbar(self) -> None:
         from PySide6.QtGui import QKeySequence
+        from PySide6.QtWidgets import QCheckBox
 
         self.new_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
         self.new_action.triggered.connect(lambda: self.new_call())  # noqa: PLW0108
@@ -482,6 +487,7 @@ class MainWindow(QMainWindow):
 
     def _attach_editor_column(self) -> None:
         from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QFrame, QHBoxLayout
 
         self.notice = QFrame(self.editor_stack.parentWidget())
         self.notice.setObjectName("editor_notice")
