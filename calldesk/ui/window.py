@@ -82,6 +82,7 @@ RIGHT_ARROW = 4  # Qt.ArrowType.RightArrow
 SELECT_ROWS = 1  # QAbstractItemView.SelectionBehavior.SelectRows
 SINGLE_SELECTION = 1  # QAbstractItemView.SelectionMode.SingleSelection
 FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
+STATUS_STYLE = "QPushButton { text-align: left; padding: 2px 8px; }"
 Reopen = Callable[[], Awaitable["Backend"]]
 
 
@@ -689,7 +690,7 @@ class MainWindow(QMainWindow):
         self.status_button = QPushButton(self)
         self.status_button.setObjectName("sync_status")
         self.status_button.setFlat(True)
-        self.status_button.setStyleSheet("QPushButton { text-align: left; padding: 2px 8px; }")
+        self.status_button.setStyleSheet(STATUS_STYLE)
         self.status_button.setAccessibleName(self.tr("Sync status; opens the queue"))
         self.status_button.setToolTip(self.tr("Open the sync queue"))
         status.addPermanentWidget(self.status_button, 1)
@@ -741,11 +742,15 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if self._attached and event.type() in (
-            QEvent.Type.PaletteChange,
-            QEvent.Type.ApplicationPaletteChange,
-        ):
-            self._tint_icons()
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A widget with a style sheet keeps the colours it was polished with: set it again,
+            # or the status line stays dark text on the new dark background (light/dark switch).
+            status = getattr(self, "status_button", None)  # None: still being built
+            if status is not None:
+                status.setStyleSheet("")
+                status.setStyleSheet(STATUS_STYLE)
+            if getattr(self, "_attached", False):
+                self._tint_icons()
 
     def _tint_icons(self) -> None:
         """Icons follow the palette's text colour: paint them again when it changes (dark mode)."""

@@ -144,3 +144,41 @@ def test_list_times_read_as_a_rep_expects() -> None:
     assert columns.format_duration(None) == "—"
     assert columns.format_duration(252) == "4:12"
     assert columns.format_duration(3723) == "1:02:03"
+
+
+def test_the_status_line_follows_a_switch_to_a_dark_scheme(
+    qtbot: QtBot, calldesk_home: Path
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    populate_home(calldesk_home)
+    paths = Paths.under(calldesk_home)
+    backend, _rows = first_page(paths)
+    win = MainWindow(backend, settings_path=paths.config_dir / "window.ini")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    dark = QPalette(light)
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#333333"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+    ):
+        dark.setColor(role, QColor(colour))
+    app.setPalette(dark)
+    try:
+        QApplication.processEvents()
+        image = win.status_button.grab().toImage()
+        shades = sorted(
+            image.pixelColor(x, y).lightness()
+            for x in range(image.width())
+            for y in range(image.height())
+        )
+        assert shades[len(shades) // 2] < 100  # a dark background …
+        assert shades[-1] > 180  # … with light text on it
+    finally:
+        app.setPalette(light)
