@@ -22,7 +22,15 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon
 
 from calldesk.domain import SyncState
-from calldesk.ui.columns import COLUMNS, STATE_COLUMN, STATE_MARKS, cell_text, header_title, tr
+from calldesk.ui.columns import (
+    COLUMNS,
+    STATE_COLUMN,
+    STATE_MARKS,
+    cell_text,
+    header_title,
+    state_tip,
+    tr,
+)
 from calldesk.ui.icons import icon, is_dark
 from calldesk.ui.ports import CallServicePort, Summary
 
@@ -216,7 +224,7 @@ class CallListModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DecorationRole:
                 return self.state_icon(row.state)
             if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-                return tr(STATE_MARKS[row.state][1])
+                return state_tip(row.state)
             if role == Qt.ItemDataRole.UserRole:
                 return row.local_id
             return None

@@ -28,7 +28,6 @@ from calldesk.ui.icons import icon, is_dark
 
 DISPLAY_ROLE = 0  # Qt.ItemDataRole.DisplayRole
 DECORATION_ROLE = 1  # Qt.ItemDataRole.DecorationRole
-TOOLTIP_ROLE = 3  # Qt.ItemDataRole.ToolTipRole
 
 
 class FrameModel(QAbstractTableModel):
@@ -38,9 +37,6 @@ class FrameModel(QAbstractTableModel):
         super().__init__(parent)
         self._lines = list(lines)
         self._marks: dict[str, QIcon] = {}
-
-    def lines(self) -> list[ListLine]:
-        return list(self._lines)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._lines)

@@ -114,7 +114,7 @@ class _GlyphEngine(QIconEngine):
         painter.drawPixmap(rect, self._render(rect.size(), mode == QIcon.Mode.Disabled, ratio))
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return QPixmap(self._render(size, mode == QIcon.Mode.Disabled, 1.0))
+        return self._render(size, mode == QIcon.Mode.Disabled, 1.0)  # shared, not copied
 
     def clone(self) -> QIconEngine:
         return _GlyphEngine(self._family, self._char, self._colour)

@@ -40,7 +40,6 @@ def test_the_ints_the_frame_writes_are_qts_own_values() -> None:
     assert Qt.ArrowType.RightArrow.value == window.RIGHT_ARROW
     assert Qt.ItemDataRole.DisplayRole.value == first_frame.DISPLAY_ROLE
     assert Qt.ItemDataRole.DecorationRole.value == first_frame.DECORATION_ROLE
-    assert Qt.ItemDataRole.ToolTipRole.value == first_frame.TOOLTIP_ROLE
     assert Qt.AlignmentFlag.AlignCenter.value == icons._ALIGN_CENTER
     assert QAbstractItemView.SelectionBehavior.SelectRows.value == window.SELECT_ROWS
     assert QAbstractItemView.SelectionMode.SingleSelection.value == window.SINGLE_SELECTION
