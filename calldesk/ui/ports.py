@@ -22,6 +22,7 @@ from calldesk.domain import (
     Operation,
     SyncState,
 )
+from calldesk.ui.columns import ListLine
 
 if TYPE_CHECKING:  # annotations only: the window's first paint needs none of these modules
     from calldesk.schema import VendorSchema
@@ -32,31 +33,16 @@ if TYPE_CHECKING:  # annotations only: the window's first paint needs none of th
     from calldesk.sync.recordings import RecordingInfo
 
 
-class Summary(Protocol):
-    """One line of the call list (``calldesk.store.calls.CallSummary``)."""
+class Summary(ListLine, Protocol):
+    """One line of the call list (``calldesk.store.calls.CallSummary``): what
+    ``calldesk.ui.columns.ListLine`` shows, with its ids and its sync state as the domain's."""
 
     @property
     def local_id(self) -> str: ...
     @property
-    def account(self) -> str: ...
-    @property
     def remote_id(self) -> str | None: ...
     @property
     def state(self) -> SyncState: ...
-    @property
-    def when_ts(self) -> float | None: ...
-    @property
-    def who(self) -> str: ...
-    @property
-    def phone(self) -> str: ...
-    @property
-    def direction(self) -> str: ...
-    @property
-    def duration_s(self) -> int | None: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def note_preview(self) -> str: ...
 
 
 class Counts(Protocol):
