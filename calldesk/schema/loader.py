@@ -288,7 +288,12 @@ class _SchemaReader:
             wire_name=table.text("wire_name"),
             not_before=table.string("not_before"),
             hide_in_editor=table.flag("hide_in_editor"),
+            account_default=table.flag("account_default"),
         )
+        if spec.account_default and (spec.read_only or spec.hide_in_editor):
+            raise table.fail(
+                "a default for new calls must be a field the rep can set", "account_default"
+            )
         table.finish()
         return spec
 

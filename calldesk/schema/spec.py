@@ -67,6 +67,9 @@ class FieldSpec:
     not_before: str | None = None
     #: Not shown in the editor (a rep never needs it); still accepted from the command line.
     hide_in_editor: bool = False
+    #: The rep may make this field's value a default of the account's new call logs (their own
+    #: user, line, direction, usual outcome: what stays the same from call to call).
+    account_default: bool = False
 
     @property
     def request_name(self) -> str:

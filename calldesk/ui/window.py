@@ -83,6 +83,8 @@ SELECT_ROWS = 1  # QAbstractItemView.SelectionBehavior.SelectRows
 SINGLE_SELECTION = 1  # QAbstractItemView.SelectionMode.SingleSelection
 FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
 STATUS_STYLE = "QPushButton { text-align: left; padding: 2px 8px; }"
+#: The layout file's key for the accounts' defaults of new calls (JSON: account → field → text).
+DEFAULTS_KEY = "editor/account_defaults"
 Reopen = Callable[[], Awaitable["Backend"]]
 
 
@@ -882,10 +884,50 @@ class MainWindow(QMainWindow):
                 parent=self.editor_stack,
             )
             form.save_requested.connect(self._on_save)
+            form.defaults_requested.connect(partial(self._store_defaults, account))
             form.draft_changed.connect(partial(self._on_draft, account))
             self.editor_stack.addWidget(form)
             self._forms[account] = form
         return form
+
+    def account_defaults(self, account: str) -> dict[str, str]:
+        """What new calls for ``account`` start with (raw field texts; kept in the layout file)."""
+        import json
+
+        try:
+            stored = json.loads(str(self._settings.value(DEFAULTS_KEY, "{}")))
+        except ValueError:
+            return {}
+        found = stored.get(account) if isinstance(stored, dict) else None
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): str(v) for k, v in found.items() if isinstance(v, str) and v}
+
+    def _store_defaults(self, account: str, texts: dict[str, str]) -> None:
+        import json
+
+        try:
+            stored = json.loads(str(self._settings.value(DEFAULTS_KEY, "{}")))
+        except ValueError:
+            stored = {}
+        if not isinstance(stored, dict):
+            stored = {}
+        kept = {name: text for name, text in texts.items() if text}
+        if kept:
+            stored[account] = kept
+        else:
+            stored.pop(account, None)
+        self._settings.setValue(DEFAULTS_KEY, json.dumps(stored, sort_keys=True))
+        self._settings.sync()
+        form = self._forms.get(account)
+        labels = [form.schema.field(n).label.lower() for n in kept] if form else list(kept)
+        if kept:
+            message = self.tr("New calls for {account} now start with this {fields}.").format(
+                account=account, fields=", ".join(labels)
+            )
+        else:
+            message = self.tr("New calls for {account} start empty again.").format(account=account)
+        self.statusBar().showMessage(message, 6000)
 
     @property
     def form(self) -> EditorForm | None:
@@ -921,7 +963,7 @@ class MainWindow(QMainWindow):
             return
         form = self.form_for(name)
         self.editor_stack.setCurrentWidget(form)
-        form.new_record({})
+        form.new_record({}, defaults=self.account_defaults(name))
         self._editing = (name, None)
         self._locked = False
         self._set_notice(None)

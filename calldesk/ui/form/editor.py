@@ -68,7 +68,9 @@ SAVE_NEW_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 class EditorForm(QWidget):
     """The call editor for one account (see the module docstring).
 
-    Signals: ``save_requested(values_wire, and_new)`` only when valid; ``draft_changed(raw)`` on
+    Signals: ``save_requested(values_wire, and_new)`` only when valid; ``defaults_requested(raw)``
+    when the rep makes the new call's values of the schema's ``account_default`` fields the
+    account's defaults (raw texts, as drafts keep them); ``draft_changed(raw)`` on
     every edit; ``dirty_changed(bool)`` when the form starts or stops differing from what was
     loaded; ``validated()`` after each validation pass.
 
@@ -78,6 +80,7 @@ class EditorForm(QWidget):
     """
 
     save_requested = Signal(dict, bool)
+    defaults_requested = Signal(dict)
     draft_changed = Signal(dict)
     dirty_changed = Signal(bool)
     validated = Signal()
@@ -234,6 +237,20 @@ class EditorForm(QWidget):
         outer.addWidget(scroll, 1)
 
         buttons = QHBoxLayout()
+        self.defaults_button = QPushButton(self.tr("Use as defaults"), self)
+        self.defaults_button.setObjectName("use_as_defaults")
+        self.defaults_button.setAccessibleName(self.tr("Use these values for new calls"))
+        self.defaults_button.setToolTip(
+            self.tr("Start new calls for {account} with this {fields}").format(
+                account=self.account_name,
+                fields=", ".join(self.schema.field(n).label.lower() for n in self.default_fields()),
+            )
+        )
+        self.defaults_button.clicked.connect(
+            lambda: self.defaults_requested.emit(self.default_texts())
+        )
+        self.defaults_button.setVisible(bool(self.default_fields()))
+        buttons.addWidget(self.defaults_button)
         buttons.addStretch(1)
         self.save_button = QPushButton(self._button_text(self.tr("Save"), SAVE_KEYS[0]), self)
         self.save_button.setObjectName("save")
@@ -251,7 +268,7 @@ class EditorForm(QWidget):
         outer.addLayout(buttons)
 
         chain = [w.focus_widget() for w in self.fields.values()]
-        chain += [self.save_new_button, self.save_button]
+        chain += [self.defaults_button, self.save_new_button, self.save_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
@@ -309,20 +326,28 @@ class EditorForm(QWidget):
         self.mode_label.setText(
             self.tr("Editing a logged call") if existing else self.tr("New call")
         )
+        self.defaults_button.setVisible(not existing and bool(self.default_fields()))
         self._baseline = self.raw_texts(all_fields=True)
         self._set_dirty(False)
         self.validate_now()
 
-    def new_record(self, defaults_wire: WireFields) -> None:
-        """Start a new call: account defaults, and now for the call-time field(s)."""
+    def new_record(
+        self, defaults_wire: WireFields, defaults: Mapping[str, str] | None = None
+    ) -> None:
+        """Start a new call: now for the call-time field(s), then the account's ``defaults``
+        (raw texts of ``account_default`` fields, as ``default_texts`` gave them)."""
         self.load_record(defaults_wire, existing=False)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
+        chosen = set(self.default_fields())
         self._loading = True
         try:
             for name in self.call_time_fields():
                 widget = self.fields[name]
                 if isinstance(widget, DateTimeWidget) and name not in defaults_wire:
                     widget.set_moment(now)
+            for name, text in (defaults or {}).items():
+                if name in chosen and text and self.fields[name].is_editable():
+                    self.fields[name].set_text(text)
         finally:
             self._loading = False
         self._baseline = self.raw_texts(all_fields=True)
@@ -355,6 +380,18 @@ class EditorForm(QWidget):
             self._loading = False
         self._update_dirty()
         self.validate_now()
+
+    def default_fields(self) -> list[str]:
+        """The fields whose values the rep may make the account's defaults (the schema says)."""
+        return [
+            spec.name
+            for spec in self.schema.fields
+            if spec.account_default and spec.name in self.fields and spec.name not in self._hidden
+        ]
+
+    def default_texts(self) -> dict[str, str]:
+        """The new call's text in each ``default_fields`` field (empty: no default)."""
+        return {name: self.fields[name].text() for name in self.default_fields()}
 
     def call_time_fields(self) -> list[str]:
         """Editable date-time fields the schema lists as the call's time (prefilled with now)."""
