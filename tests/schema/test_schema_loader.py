@@ -60,6 +60,14 @@ BROKEN = [
     pytest.param(
         Vendor.CLOSE,
         "hide_in_editor = true\n",
+        "hide_in_editor = true\naccount_default = true\n",
+        "close.toml: fields.date_created.account_default: a default for new calls must be a "
+        "field the rep can set",
+        id="account-default-on-a-hidden-field",
+    ),
+    pytest.param(
+        Vendor.CLOSE,
+        "hide_in_editor = true\n",
         'hide_in_editor = "yes"\n',
         "close.toml: fields.date_created.hide_in_editor",
         id="hide-in-editor-not-a-boolean",
