@@ -84,7 +84,9 @@ def run_window(*, demo: bool) -> int:
         paths = Paths.under(home).ensure()
         try:
             # Demo keys live in memory only: nothing the rep tries out reaches the OS keyring.
-            tools = account_tools(AccountsConfig.for_paths(paths), MemorySecrets())
+            tools = account_tools(
+                AccountsConfig.for_paths(paths), MemorySecrets(), builtin=demo_accounts()
+            )
             return run(lambda: demo_backend(paths, tools=tools), paths.config_dir / "window.ini")
         finally:
             shutil.rmtree(home, ignore_errors=True)
@@ -168,11 +170,13 @@ async def check_account(
         return await make_adapter(account, key, client).check_auth()
 
 
-def account_tools(config: AccountsConfig, secrets: Secrets) -> AccountTools:
-    """What the window's accounts dialog needs."""
+def account_tools(
+    config: AccountsConfig, secrets: Secrets, *, builtin: Sequence[Account] = ()
+) -> AccountTools:
+    """What the window's accounts dialog needs (``builtin``: the demo's sandbox accounts)."""
     from calldesk.ui.ports import AccountTools
 
-    return AccountTools(config=config, secrets=secrets, test=check_account)
+    return AccountTools(config=config, secrets=secrets, test=check_account, builtin=tuple(builtin))
 
 
 def demo_accounts() -> list[Account]:

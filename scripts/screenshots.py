@@ -27,7 +27,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
-from calldesk.app import account_tools, demo_backend
+from calldesk.app import account_tools, demo_accounts, demo_backend
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import MemorySecrets
@@ -157,7 +157,7 @@ async def shoot_extras(window: MainWindow, out: Path, home: Path) -> None:
 
 async def shoot(out: Path, home: Path) -> None:
     paths = Paths.under(home).ensure()
-    tools = account_tools(AccountsConfig.for_paths(paths), MemorySecrets())
+    tools = account_tools(AccountsConfig.for_paths(paths), MemorySecrets(), builtin=demo_accounts())
     async with demo_backend(paths, tools=tools) as backend:
         window = MainWindow(backend, settings_path=paths.config_dir / "window.ini")
         window.resize(1440, 860)

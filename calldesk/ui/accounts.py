@@ -14,7 +14,7 @@ never blocks; the answer or the error is shown in the dialog.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPalette
@@ -68,10 +68,12 @@ class AccountsDialog(QDialog):
         secrets: Secrets,
         test: TestConnection,
         *,
+        builtin: Sequence[Account] = (),
         spawn: Spawner = spawn_on_running_loop,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._builtin = {account.name: account for account in builtin}
         self._config = config
         self._secrets = secrets
         self._test = test
@@ -210,6 +212,15 @@ class AccountsDialog(QDialog):
         except AccountError as exc:
             accounts = []
             self._set_error(str(exc))
+        for account in self._builtin.values():
+            item = QListWidgetItem(
+                self.tr("{name} — {crm} (demo)").format(
+                    name=account.name, crm=vendor_label(account.vendor)
+                ),
+                self.account_list,
+            )
+            item.setData(NAME_ROLE, account.name)
+            item.setToolTip(self.tr("Built into the demo: a sandbox CRM inside calldesk"))
         for account in accounts:
             item = QListWidgetItem(
                 f"{account.name} — {vendor_label(account.vendor)}", self.account_list
@@ -237,6 +248,10 @@ class AccountsDialog(QDialog):
         if current is None:
             self.remove_button.setEnabled(False)
             return
+        builtin = self._builtin.get(str(current.data(NAME_ROLE)))
+        if builtin is not None:
+            self._show_builtin(builtin)
+            return
         try:
             account = self._config.get(str(current.data(NAME_ROLE)))
         except AccountError as exc:
@@ -244,8 +259,25 @@ class AccountsDialog(QDialog):
             return
         self._edit(account)
 
+    def _show_builtin(self, account: Account) -> None:
+        """A built-in (demo) account: shown, not editable, not removable, not tested."""
+        self._edit(account)
+        self.remove_button.setEnabled(False)
+        self.url_edit.setReadOnly(True)
+        for control in (self.keyring_radio, self.env_radio, self.key_edit, self.env_edit):
+            control.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self.test_button.setEnabled(False)
+        self.status_label.setText(
+            self.tr(
+                "{name} is built into the demo: a sandbox {crm} inside calldesk, with sample "
+                "calls. It can't be changed or removed; add your own accounts beside it."
+            ).format(name=account.name, crm=vendor_label(account.vendor))
+        )
+
     def _edit(self, account: Account) -> None:
         self._editing = account
+        self._set_editable(True)
         self.remove_button.setEnabled(True)
         self.vendor_combo.blockSignals(True)
         self.vendor_combo.setCurrentIndex(self.vendor_combo.findData(account.vendor.value))
@@ -269,6 +301,7 @@ class AccountsDialog(QDialog):
     def new_account(self) -> None:
         """Clear the form for a new account."""
         self._editing = None
+        self._set_editable(True)
         self.account_list.blockSignals(True)
         self.account_list.setCurrentRow(-1)
         self.account_list.clearSelection()
@@ -285,6 +318,15 @@ class AccountsDialog(QDialog):
         self._set_error(None)
         self.status_label.clear()
         self.name_edit.setFocus()
+
+    def _set_editable(self, editable: bool) -> None:
+        self.url_edit.setReadOnly(not editable)
+        for control in (self.keyring_radio, self.env_radio):
+            control.setEnabled(editable)
+        self.save_button.setEnabled(editable)
+        self.test_button.setEnabled(editable and not self._testing)
+        if editable:
+            self._sync_key_inputs()
 
     # -- the form -------------------------------------------------------------------------------
 
@@ -366,7 +408,10 @@ class AccountsDialog(QDialog):
         try:
             account = self._account_from_form()
             accounts = self._config.load()
+            if editing is not None and editing.name in self._builtin:
+                raise AccountError(self.tr("A demo account can't be changed"))
             taken = [a for a in accounts if editing is None or a.name != editing.name]
+            taken += list(self._builtin.values())
             if any(a.name.casefold() == account.name.casefold() for a in taken):
                 raise DuplicateAccountError(
                     self.tr("An account named {name} already exists").format(name=account.name)
@@ -417,7 +462,7 @@ class AccountsDialog(QDialog):
     def confirm_remove(self) -> None:
         """Ask (without a nested event loop) whether to remove the selected account."""
         account = self._editing
-        if account is None:
+        if account is None or account.name in self._builtin:
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,

@@ -182,11 +182,16 @@ TestConnection = Callable[[Account, str], Awaitable[str]]
 
 @dataclass(frozen=True)
 class AccountTools:
-    """What the accounts dialog needs: the config file, the keyring and a connection test."""
+    """What the accounts dialog needs: the config file, the keyring and a connection test.
+
+    ``builtin``: accounts the app brings along rather than reads from the file (the demo's
+    sandbox CRMs); the dialog lists them read-only and keeps their names taken.
+    """
 
     config: AccountsConfig
     secrets: Secrets
     test: TestConnection
+    builtin: tuple[Account, ...] = ()
 
 
 @dataclass(frozen=True)

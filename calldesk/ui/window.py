@@ -1317,7 +1317,12 @@ class MainWindow(QMainWindow):
             from calldesk.ui.accounts import AccountsDialog
 
             dialog = AccountsDialog(
-                tools.config, tools.secrets, tools.test, spawn=self.spawn, parent=self
+                tools.config,
+                tools.secrets,
+                tools.test,
+                builtin=tools.builtin,
+                spawn=self.spawn,
+                parent=self,
             )
             dialog.setModal(False)
             dialog.accounts_changed.connect(self._reload_timer.start)

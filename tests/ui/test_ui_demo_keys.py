@@ -1,4 +1,5 @@
-"""In ``--demo`` the accounts dialog keeps keys in memory: nothing reaches the OS keyring."""
+"""In ``--demo`` the accounts dialog keeps keys in memory (nothing reaches the OS keyring) and
+lists the demo's own sandbox accounts, read-only, with their names kept."""
 
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ async def _who(account: Account, key: str) -> str:
 
 def test_the_demo_window_gets_an_in_memory_key_store(monkeypatch: pytest.MonkeyPatch) -> None:
     given: list[Secrets] = []
+    builtin: list[tuple[Account, ...]] = []
     real = calldesk.app.account_tools
 
-    def spy(config: AccountsConfig, secrets: Secrets) -> AccountTools:
+    def spy(config: AccountsConfig, secrets: Secrets, **kwargs: object) -> AccountTools:
+        tools = real(config, secrets, **kwargs)  # type: ignore[arg-type]
         given.append(secrets)
-        return real(config, secrets)
+        builtin.append(tools.builtin)
+        return tools
 
     def no_window(*_args: object, **_kwargs: object) -> int:
         return 0
@@ -38,6 +42,36 @@ def test_the_demo_window_gets_an_in_memory_key_store(monkeypatch: pytest.MonkeyP
 
     assert calldesk.app.run_window(demo=True) == 0
     assert len(given) == 1 and isinstance(given[0], MemorySecrets)
+    assert [a.vendor for a in builtin[0]] == list(Vendor)  # one sandbox account per CRM
+
+
+def test_the_demo_dialog_lists_its_sandbox_accounts_read_only(
+    qtbot: QtBot, calldesk_home: Path
+) -> None:
+    config = AccountsConfig(calldesk_home / "config" / "accounts.toml")
+    dialog = AccountsDialog(config, MemorySecrets(), _who, builtin=calldesk.app.demo_accounts())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.account_names() == [v.value for v in Vendor]
+    dialog.select_account("close")
+    assert dialog.name_edit.text() == "close" and dialog.name_edit.isReadOnly()
+    assert not dialog.save_button.isEnabled() and not dialog.remove_button.isEnabled()
+    assert not dialog.test_button.isEnabled()
+    assert "built into the demo" in dialog.status()
+    assert not dialog.save()  # even if asked, a demo account does not change
+    assert "can't be changed" in (dialog.error() or "")
+    # a new account can't take a demo account's name, and one of its own is listed after them
+    dialog.new_account()
+    assert dialog.save_button.isEnabled() and dialog.test_button.isEnabled()
+    dialog.vendor_combo.setCurrentIndex(dialog.vendor_combo.findData(Vendor.CLOSE.value))
+    dialog.name_edit.setText("Close")
+    dialog.key_edit.setText("api_demo_key_123")
+    assert not dialog.save()
+    assert "already exists" in (dialog.error() or "")
+    dialog.name_edit.setText("trial")
+    assert dialog.save(), dialog.error()
+    assert dialog.account_names() == [*(v.value for v in Vendor), "trial"]
+    assert [a.name for a in config.load()] == ["trial"]  # the file holds only the rep's own
 
 
 def test_a_key_added_in_the_demo_stays_out_of_the_keyring(
