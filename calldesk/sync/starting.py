@@ -20,6 +20,8 @@ from calldesk.store.drafts import Draft
 from calldesk.store.outbox import OutboxCounts
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from calldesk.schema import VendorSchema
     from calldesk.sync.recordings import RecordingInfo
 
@@ -88,7 +90,7 @@ class StartingService:
     async def discard(self, op_id: str) -> None:
         _starting()
 
-    async def refresh(self, account: str) -> int:
+    async def refresh(self, account: str, *, since: datetime | None = None) -> int:
         _starting()
 
     async def refresh_lookups(self, account: str) -> dict[str, int]:

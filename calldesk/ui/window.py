@@ -54,6 +54,7 @@ from calldesk.ui.icons import icon
 
 if TYPE_CHECKING:  # imported where first used: the first frame needs none of them
     import asyncio
+    from datetime import datetime
 
     from PySide6.QtWidgets import QListWidget
 
@@ -72,6 +73,11 @@ log = logging.getLogger("calldesk.ui")
 SEARCH_DELAY_MS = 150
 DRAFT_DELAY_MS = 600
 STATUS_TICK_MS = 3000
+#: How often the window fetches the accounts' recent calls from their CRMs (while online).
+REFRESH_EVERY_MS = 5 * 60 * 1000
+#: A refresh of the recent calls asks from this long before the last fetch began (a call is
+#: often logged after it ended, under its start time).
+REFRESH_OVERLAP_S = 24 * 3600
 #: Qt enum values the first frame uses as plain ints (through ``setProperty`` or an int
 #: parameter): naming them through PySide6's ``Qt`` namespace would build all of its enum
 #: classes (~15 ms) before the first paint. ``tests/ui/test_ui_first_frame.py`` checks them.
@@ -156,6 +162,9 @@ class MainWindow(QMainWindow):
         self._draft: tuple[str, dict[str, str]] | None = None
         self._record_drafts: dict[str, Draft] = {}
         self._failed = glance.failed if glance is not None else 0
+        self._fetch_failures: dict[str, str] = {}  # account → why its last refresh failed
+        self._fetched_at: dict[str, datetime] = {}  # account → when its last refresh started
+        self._refreshing = False
         self._pending = glance.pending if glance is not None else 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.accounts_dialog: AccountsDialog | None = None
@@ -201,6 +210,9 @@ class MainWindow(QMainWindow):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(200)
         self._reload_timer.timeout.connect(lambda: self.spawn(self.reload_backend()))
+        self.refresh_timer = QTimer(self)  # started once on the real engine (``start``)
+        self.refresh_timer.setInterval(REFRESH_EVERY_MS)
+        self.refresh_timer.timeout.connect(self._scheduled_refresh)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_TICK_MS)
         self._status_timer.timeout.connect(self._update_rate)
@@ -298,7 +310,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.search)
         self.sync_action = QAction(icon("sync"), self.tr("Sync now"), self)
         self.sync_action.setObjectName("sync_now")
-        self.sync_action.setToolTip(self.tr("Send queued changes now, skipping waits (F5)"))
+        self.sync_action.setToolTip(
+            self.tr("Send queued changes now, skipping waits, and fetch new calls (F5)")
+        )
         bar.addAction(self.sync_action)
         self.accounts_action = QAction(icon("accounts"), self.tr("Accounts…"), self)
         self.accounts_action.setObjectName("accounts")
@@ -536,6 +550,7 @@ class MainWindow(QMainWindow):
         self.backend.engine.connectivity.set_reachable(reachable)
         if reachable:
             self.backend.engine.sync_now()
+            self.spawn(self.refresh_all(recent=True))
 
     @property
     def conflict_view(self) -> ConflictView:
@@ -802,30 +817,66 @@ class MainWindow(QMainWindow):
     def start(self, *, refresh: bool = False) -> None:
         """Load the list, the status and unsaved drafts (call once the loop runs).
 
-        ``refresh``: also fetch every account's calls from its CRM in the background.
+        ``refresh``: also fetch every account's calls from its CRM in the background. On the
+        real engine the recent calls are fetched again every ``REFRESH_EVERY_MS`` as well.
         """
         self.spawn(self.model.reload())
         self.spawn(self.refresh_status())
         self.spawn(self.restore_drafts())
         if refresh:
             self.spawn(self.refresh_all())
+        if not self.backend.starting:
+            self.refresh_timer.start()
 
-    async def refresh_all(self) -> None:
-        """Fetch every connected account's lookups and calls from its CRM (in the background)."""
-        for name in self.service.accounts():
-            if name in self.backend.unavailable:
-                continue
-            try:
+    def _scheduled_refresh(self) -> None:
+        if self.backend.engine.connectivity.online:
+            self.spawn(self.refresh_all(recent=True))
+
+    async def refresh_all(self, *, recent: bool = False) -> None:
+        """Fetch every connected account's calls from its CRM (in the background).
+
+        The first time, and unless ``recent``: every call, and the lookups. ``recent`` (the
+        schedule, F5, coming back online): only calls from ``REFRESH_OVERLAP_S`` before the
+        account's last fetch on (a call is often logged after it ended, under its start time).
+        One refresh runs at a time; another asked for meanwhile is skipped.
+        """
+        if self._refreshing:
+            return
+        self._refreshing = True
+        try:
+            for name in list(self.service.accounts()):
+                if name in self.backend.unavailable:
+                    continue
+                await self._refresh_account(name, recent=recent)
+        finally:
+            self._refreshing = False
+
+    async def _refresh_account(self, name: str, *, recent: bool) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        started = datetime.now(UTC)
+        last = self._fetched_at.get(name)
+        since = None
+        if recent and last is not None:
+            since = last - timedelta(seconds=REFRESH_OVERLAP_S)
+        try:
+            if since is None:
                 await self.service.refresh_lookups(name)
-                await self.service.refresh(name)
-            except Exception as exc:  # a CRM that cannot be reached must not stop the others
-                log.warning("refresh of %s failed: %s", name, exc)
-                self.statusBar().showMessage(
-                    self.tr("{account}: could not fetch calls ({reason})").format(
-                        account=name, reason=exc
-                    ),
-                    8000,
-                )
+            await self.service.refresh(name, since=since)
+        except Exception as exc:  # a CRM that cannot be reached must not stop the others
+            log.warning("refresh of %s failed: %s", name, exc)
+            self.statusBar().showMessage(
+                self.tr("{account}: could not fetch calls ({reason})").format(
+                    account=name, reason=exc
+                ),
+                8000,
+            )
+            self._fetch_failures[name] = str(exc)
+        else:
+            self._fetched_at[name] = started
+            if self._fetch_failures.pop(name, None) is None:
+                return
+        self._update_status(pending=self._pending, failed=self._failed)
 
     def apply_search(self) -> None:
         self.model.set_filter(text=self.search.text().strip())
@@ -1350,6 +1401,8 @@ class MainWindow(QMainWindow):
         """Carry on with another backend (same window, new accounts)."""
         self.backend = backend
         self.service = backend.service
+        self._fetch_failures.clear()
+        self._fetched_at.clear()
         self.model.set_service(self.service)
         if self._queue_panel is not None:
             self._queue_panel.set_service(self.service)
@@ -1374,8 +1427,9 @@ class MainWindow(QMainWindow):
     # -- sync state ----------------------------------------------------------------------------
 
     def sync_now(self) -> None:
-        """F5: send what is queued now."""
+        """F5: send what is queued now, and fetch the recent calls from the CRMs."""
         self.backend.engine.sync_now()
+        self.spawn(self.refresh_all(recent=True))
         self.statusBar().showMessage(self.tr("Syncing…"), 2000)
 
     def set_offline(self, offline: bool) -> None:
@@ -1448,7 +1502,8 @@ class MainWindow(QMainWindow):
         self.status_button.setText("  ·  ".join(parts) + self.tr("   —  open queue"))
 
     def account_problems(self) -> list[str]:
-        """One calm line per account that cannot sync (no readable key, or a refused key)."""
+        """One calm line per account that cannot sync (no readable key, or a refused key) or
+        whose calls could not be fetched the last time (until a refresh succeeds)."""
         problems = [
             self.tr("{account} can't sync: {reason}. Its saves wait here; see Accounts…").format(
                 account=name, reason=reason.rstrip(".")
@@ -1463,6 +1518,15 @@ class MainWindow(QMainWindow):
                         "fix the key in Accounts…"
                     ).format(account=name, reason=syncer.status.auth_message.rstrip("."))
                 )
+        for name, reason in self._fetch_failures.items():
+            if name in self.backend.unavailable or name not in self.service.accounts():
+                continue
+            problems.append(
+                self.tr(
+                    "{account}: calls could not be fetched ({reason}). What you log here is "
+                    "kept and sent when the CRM answers; F5 tries again."
+                ).format(account=name, reason=reason.rstrip("."))
+            )
         return problems
 
     def rate_text(self) -> str:
