@@ -374,6 +374,18 @@ class CallStore:
         rows.sort(key=_time_order, reverse=descending)
         return [_summary(row) for row in rows[query.offset : need]]
 
+    def outcomes(self) -> list[str]:
+        """The outcomes the live calls have (as the list shows them), alphabetically.
+
+        Read off ``call_rows_live_outcome`` (index-only): one step per distinct value.
+        """
+        self._search_index.flush()
+        rows = self._db.query(
+            "SELECT DISTINCT outcome FROM call_rows WHERE deleted = 0 AND outcome != '' "
+            "ORDER BY outcome COLLATE NOCASE, outcome"
+        )
+        return [str(row[0]) for row in rows]
+
     def count_calls(self, query: CallQuery = CallQuery()) -> int:
         """Return how many records match ``query``'s filters (paging ignored).
 

@@ -34,6 +34,10 @@ class StorePreview(StartingService):
         """How many calls the query matches, from the store."""
         return await self._worker.run(lambda s: s.calls.count_calls(query))
 
+    async def outcomes(self) -> list[str]:
+        """The outcomes the cached calls have, from the store."""
+        return await self._worker.run(lambda s: s.calls.outcomes())
+
     async def counts(self, account: str | None = None) -> OutboxCounts:
         """The outbox counts, from the store."""
         return await self._worker.run(lambda s: s.outbox.counts(account))

@@ -241,6 +241,10 @@ class CallService:
         """How many calls the query matches (ignoring its page)."""
         return await self._worker.run(lambda s: s.calls.count_calls(query))
 
+    async def outcomes(self) -> list[str]:
+        """The outcomes the cached calls have (the list's outcome filter offers them)."""
+        return await self._worker.run(lambda s: s.calls.outcomes())
+
     async def find(self, account: str, ident: str) -> CallRecord:
         """The record with local id or CRM id ``ident`` in ``account``."""
 

@@ -53,6 +53,9 @@ class StartingService:
     async def count_calls(self, query: CallQuery) -> int:
         _starting()
 
+    async def outcomes(self) -> list[str]:
+        _starting()
+
     async def counts(self, account: str | None = None) -> OutboxCounts:
         _starting()
 

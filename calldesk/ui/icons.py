@@ -51,6 +51,7 @@ ICONS: dict[str, tuple[str, int]] = {
     "info": ("info", 0xF1E0),
     "delete": ("trash", 0xF334),
     "recording": ("microphone", 0xF218),
+    "filter": ("funnel", 0xF196),
 }
 
 _ALIGN_CENTER = 0x0084  # Qt::AlignCenter, as the int ``QPainter.drawText`` takes

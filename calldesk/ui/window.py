@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self._failed = glance.failed if glance is not None else 0
         self._fetch_failures: dict[str, str] = {}  # account → why its last refresh failed
         self._fetched_at: dict[str, datetime] = {}  # account → when its last refresh started
+        self._view = ("all", "")  # the sidebar's choice: (kind, account or "")
         self._refreshing = False
         self._pending = glance.pending if glance is not None else 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
@@ -308,6 +309,13 @@ class MainWindow(QMainWindow):
         self.search.setMinimumWidth(320)
         bar.addSeparator()
         bar.addWidget(self.search)
+        self.filter_button = QToolButton(self)  # its menu comes with ``attach`` (ui.filters)
+        self.filter_button.setObjectName("filter")
+        self.filter_button.setText(self.tr("Filter"))
+        self.filter_button.setIcon(icon("filter"))
+        self.filter_button.setProperty("toolButtonStyle", TEXT_BESIDE_ICON)
+        self.filter_button.setAutoRaise(True)
+        bar.addWidget(self.filter_button)
         self.sync_action = QAction(icon("sync"), self.tr("Sync now"), self)
         self.sync_action.setObjectName("sync_now")
         self.sync_action.setToolTip(
@@ -474,6 +482,15 @@ class MainWindow(QMainWindow):
         self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
         self.find_action.triggered.connect(self.focus_search)
         self.addAction(self.find_action)
+        from calldesk.ui.filters import ListFilters
+
+        self.filters = ListFilters(  # the service changes with the accounts: look it up late
+            self.filter_button,
+            lambda: self.service.outcomes(),  # noqa: PLW0108
+            self.spawn,
+            self,
+        )
+        self.filters.changed.connect(self._on_filters)
         self.sync_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.sync_action.triggered.connect(self.sync_now)
         self.accounts_action.triggered.connect(self.open_accounts)
@@ -823,6 +840,7 @@ class MainWindow(QMainWindow):
         self.spawn(self.model.reload())
         self.spawn(self.refresh_status())
         self.spawn(self.restore_drafts())
+        self.spawn(self.filters.load_outcomes())
         if refresh:
             self.spawn(self.refresh_all())
         if not self.backend.starting:
@@ -882,25 +900,54 @@ class MainWindow(QMainWindow):
         self.model.set_filter(text=self.search.text().strip())
 
     def _on_sidebar(self, item: QTreeWidgetItem | None, _previous: object) -> None:
-        from datetime import datetime, timedelta
-
-        from calldesk.domain import SyncState
-
         data = item.data(0, ROLE_FILTER) if item is not None else None
         if not data:
             return
         kind, value = data
-        start_of_week = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        start_of_week -= timedelta(days=start_of_week.weekday())
-        self.model.set_filter(
-            accounts=(value,) if kind == "account" else (),
-            not_synced=kind == "not_synced",
-            states=(SyncState.FAILED,) if kind == "failed" else (),
-            since=start_of_week.timestamp() if kind == "week" else None,
-        )
+        self._view = (str(kind), str(value))
+        if kind in ("not_synced", "failed"):
+            self.filters.reset_status()  # the view's status replaces the menu's
+        if kind == "week":
+            self.filters.reset_range()
+        self._apply_filters()
         self.table.setColumnHidden(7, kind == "account")  # one account: no need to repeat it
         if kind == "account":
             self.new_call(value)
+
+    def _on_filters(self) -> None:
+        """The filter menu changed: a status or date chosen there replaces the sidebar's."""
+        kind = self._view[0]
+        choice = self.filters.choice
+        if (choice.status and kind in ("not_synced", "failed")) or (
+            choice.range_key != "any" and kind == "week"
+        ):
+            self.sidebar.blockSignals(True)
+            self.sidebar.setCurrentItem(self.all_item)
+            self.sidebar.blockSignals(False)
+            self._view = ("all", "")
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        """The list's query: the sidebar's view AND the filter menu's choices."""
+        from datetime import datetime, timedelta
+
+        from calldesk.domain import SyncState
+
+        kind, value = self._view
+        choice = self.filters.choice
+        since, until = choice.since, choice.until
+        if kind == "week":
+            start = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            since = (start - timedelta(days=start.weekday())).timestamp()
+        states = (SyncState.FAILED,) if kind == "failed" else self.filters.states()
+        self.model.set_filter(
+            accounts=(value,) if kind == "account" else (),
+            not_synced=kind == "not_synced",
+            states=states,
+            outcomes=self.filters.outcomes(),
+            since=since,
+            until=until,
+        )
 
     def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():

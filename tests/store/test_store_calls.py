@@ -171,3 +171,18 @@ def test_lookups_replace_and_search(store: LocalStore) -> None:
     assert [i.id for i in store.lookups.search("acc", "users")] == ["3"]
     assert store.lookups.fetched_at("acc", "nothing") is None
     assert len(store.lookups.search("acc", "outcomes")) == 1
+
+
+def test_outcomes_lists_the_live_calls_outcomes_once_each(store: LocalStore) -> None:
+    for number, outcome in enumerate(("No answer", "connected", "Connected", "", "busy")):
+        fields = {"who": f"P{number}", "outcome": outcome, "when": 1_700_000_000 + number}
+        store.calls.upsert_remote(
+            "acc", RemoteCall(str(number), fields, None), row_of(fields), text_of(fields)
+        )
+    gone = {"who": "Gone", "outcome": "Wrong number", "when": 1_700_000_100}
+    record = store.calls.upsert_remote(
+        "acc", RemoteCall("gone", gone, None), row_of(gone), text_of(gone)
+    )
+    store.outbox.save_delete("acc", record.local_id)
+    assert store.calls.outcomes() == ["busy", "Connected", "connected", "No answer"]
+    assert store.calls.count_calls(CallQuery(outcomes=("Connected",))) == 1
