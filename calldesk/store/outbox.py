@@ -171,7 +171,10 @@ class Outbox:
                 if target is not None and target.state not in _MERGEABLE:
                     target = None
             if target is not None:
-                op = _reset(target, payload={**target.payload, **changes})
+                merged = {**target.payload, **changes}
+                if target.kind == OpKind.CREATE:  # a create leaves out what was cleared
+                    merged = {name: value for name, value in merged.items() if value is not None}
+                op = _reset(target, payload=merged)
                 update_op(conn, op)
             else:
                 op = Operation(

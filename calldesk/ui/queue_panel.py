@@ -1,6 +1,9 @@
-"""The queue panel: every unsent operation with its state and last error, and retry / discard.
+"""The queue panel: every unsent operation with its state and last error; retry, edit, discard.
 
 A non-modal dialog (opened with ``open()``/``show()``), refreshed whenever the outbox changes.
+"Edit…" emits ``edit_requested(account, local_id, what the CRM said)``: the window opens that
+call in its editor with the CRM's message, and saving the fix sends the change again (the
+outbox folds the new edit into the refused one).
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -48,7 +51,9 @@ STATE_TEXT = {
 
 
 class QueuePanel(QDialog):
-    """Lists the outbox; retry or discard the selected operation."""
+    """Lists the outbox; retry, edit or discard the selected operation."""
+
+    edit_requested = Signal(str, str, str)
 
     def __init__(self, service: CallServicePort, spawn: Spawn, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,9 +98,17 @@ class QueuePanel(QDialog):
         self.discard_button.setToolTip(
             self.tr("Forget this change: it is never sent and its local effect is undone")
         )
+        self.edit_button = QPushButton(self.tr("&Edit…"), self)
+        self.edit_button.setObjectName("queue_edit")
+        self.edit_button.setToolTip(
+            self.tr("Open this call in the editor to fix what the CRM refused, then save it")
+        )
         self.retry_button.clicked.connect(self._retry)
+        self.edit_button.clicked.connect(self._edit)
         self.discard_button.clicked.connect(self._discard)
+        self.tree.itemDoubleClicked.connect(lambda _item, _column: self._edit())
         row.addWidget(self.retry_button)
+        row.addWidget(self.edit_button)
         row.addWidget(self.discard_button)
         row.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -179,12 +192,20 @@ class QueuePanel(QDialog):
     def _update_buttons(self) -> None:
         op = self.selected_op()
         self.retry_button.setEnabled(op is not None and op.state in RETRYABLE)
+        self.edit_button.setEnabled(
+            op is not None and op.state != OpState.IN_FLIGHT and op.kind != OpKind.DELETE
+        )
         self.discard_button.setEnabled(op is not None and op.state != OpState.IN_FLIGHT)
 
     def _retry(self) -> None:
         op = self.selected_op()
         if op is not None:
             self._spawn(self._run(self._service.retry(op.op_id)))
+
+    def _edit(self) -> None:
+        op = self.selected_op()
+        if op is not None and self.edit_button.isEnabled():
+            self.edit_requested.emit(op.account, op.local_id, op.last_error or "")
 
     def _discard(self) -> None:
         op = self.selected_op()

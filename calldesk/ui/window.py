@@ -605,7 +605,25 @@ class MainWindow(QMainWindow):
             from calldesk.ui.queue_panel import QueuePanel
 
             self._queue_panel = QueuePanel(self.service, self.spawn, self)
+            self._queue_panel.edit_requested.connect(
+                lambda account, local_id, said: self.spawn(
+                    self.edit_from_queue(account, local_id, said)
+                )
+            )
         return self._queue_panel
+
+    async def edit_from_queue(self, account: str, local_id: str, said: str) -> None:
+        """The queue panel's "Edit…": the call in its editor, with what the CRM said."""
+        await self.open_record(account, local_id)
+        self.raise_()
+        self.activateWindow()
+        self._reselect()  # its line in the list, when listed
+        form = self.form
+        if form is not None and said:
+            form.show_remote_errors(
+                self.tr("The CRM refused the last try: {said}").format(said=said)
+            )
+            self.focus_editor()
 
     def _build_empty_page(self, parent: QWidget) -> QWidget:
         from PySide6.QtCore import Qt
@@ -1243,6 +1261,8 @@ class MainWindow(QMainWindow):
             return False
         account, local_id = self._editing
         values = form.schema.from_wire(wire)
+        # from_wire leaves nulls out; here a null is the rep clearing a field: keep it.
+        values.update({name: None for name, value in wire.items() if value is None})
         self._draft_timer.stop()
         try:
             if local_id is None:

@@ -482,3 +482,11 @@ def test_next_attempt_at_is_the_earliest_pending_op_of_the_account(store: LocalS
     assert store.outbox.next_attempt_at("acc") == later  # failed ops wait for the rep
     store.outbox.reschedule(ops[first].op_id, later - timedelta(days=1), "5xx")
     assert store.outbox.next_attempt_at("acc") == later - timedelta(days=1)
+
+
+def test_clearing_a_field_of_a_queued_create_leaves_it_out(store: LocalStore) -> None:
+    local_id = new(store, {"who": "A", "phone": "+1", "note": "x"})
+    edit(store, local_id, {"phone": None})
+    ops = store.outbox.ops_for(local_id)
+    assert [op.kind for op in ops] == [OpKind.CREATE]
+    assert "phone" not in ops[0].payload and ops[0].payload["note"] == "x"

@@ -42,3 +42,60 @@ async def test_queue_panel_names_the_call_and_says_what_waits(
         assert account == "pipedrive"
         assert (change, state) == ("New call", "Waiting")
         assert panel.summary.text() == "1 change waiting to be sent"
+
+
+@pytest.mark.asyncio
+async def test_a_refused_call_is_edited_from_the_queue_and_sent_again(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    api = sandbox_server.sandbox.apis[Vendor.CLOSE]
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        schema = w.service.schema_for("close")
+        values, errors = schema.parse_inputs(
+            {
+                "activity_at": "2026-11-21T10:42:00+00:00",
+                "phone": "+16505550177",
+                "lead_id": "lead_thisLeadWasMergedAway00000000000000000",
+            }
+        )
+        assert not errors
+        record = await w.service.log_call("close", values)
+        w.sync_now()
+        w.open_queue()  # the panel follows the outbox from now on
+        panel = w.queue_panel
+        await until(lambda: any(op.state.value == "failed" for op in panel._ops))
+        panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+        assert panel.edit_button.isEnabled()
+        panel.edit_button.click()
+        await until(lambda: w._editing == ("close", record.local_id))
+        await w.settle()
+        form = w.form
+        assert form is not None
+        assert "Object does not exist" in form.message.text()  # what Close said, in the editor
+        assert form.set_field_text("lead_id", "")  # the fix
+        assert form.request_save(and_new=False)
+        await until(lambda: any(c.get("phone") == "+16505550177" for c in api.calls.values()))
+        await until(lambda: not panel._ops or panel.tree.topLevelItemCount() == 0, timeout=10)
+
+
+@pytest.mark.asyncio
+async def test_clearing_a_field_of_a_logged_call_clears_it_in_the_crm(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    api = sandbox_server.sandbox.apis[Vendor.CLOSE]
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        await w.refresh_all()
+        await until(lambda: bool(w.model.rows()))
+        summary = next(
+            r
+            for r in w.model.rows()
+            if r.remote_id
+            and api.calls[r.remote_id].get("outcome_id")
+            and api.calls[r.remote_id].get("source") == "External"
+        )
+        await w.open_record("close", summary.local_id)
+        form = w.form
+        assert form is not None and form.fields["outcome_id"].text()
+        assert form.set_field_text("outcome_id", "")
+        assert form.request_save(and_new=False)
+        await until(lambda: api.calls[summary.remote_id or ""].get("outcome_id") is None)

@@ -625,14 +625,15 @@ class EditorForm(QWidget):
         return not self.errors()
 
     def values(self) -> dict[str, JSONValue]:
-        """Return the wire values Save would send (editable fields; nulls only to clear a value)."""
+        """Return the wire values Save would send (editable fields; nulls only to clear a value
+        the loaded record has, whether it is in the CRM yet or still a queued create)."""
         if self._timer.isActive():
             self.validate_now()
         wire = self.schema.to_wire(self._values)
         return {
             name: value
             for name, value in wire.items()
-            if value is not None or (self._existing and self._current.get(name) is not None)
+            if value is not None or self._current.get(name) is not None
         }
 
     def request_save(self, *, and_new: bool) -> bool:
