@@ -186,6 +186,19 @@ async def shoot(out: Path, home: Path) -> None:
         await asyncio.sleep(0.3)
         save(window, out, "validation-error.png")
 
+        # A Close call whose lead was merged away in the CRM: refused, with Close's reason.
+        values, _errors = window.service.schema_for("close").parse_inputs(
+            {
+                "activity_at": "2026-11-21T09:30:00+00:00",
+                "phone": "+16505550177",
+                "lead_id": "lead_mergedAwayInTheCrm000000000000000000000",
+            }
+        )
+        await window.service.log_call("close", values)
+        window.sync_now()
+        await asyncio.sleep(1.0)
+        await window.settle()
+
         window.set_offline(True)
         window.new_call("pipedrive")
         form = window.form
@@ -206,7 +219,12 @@ async def shoot(out: Path, home: Path) -> None:
         window.open_queue()
         await asyncio.sleep(0.5)
         await window.settle()
-        save(window.queue_panel, out, "queue-panel.png")
+        panel = window.queue_panel
+        for index in range(panel.tree.topLevelItemCount()):
+            item = panel.tree.topLevelItem(index)
+            if item is not None and item.text(1) == "close":
+                panel.tree.setCurrentItem(item)
+        save(panel, out, "queue-panel.png")
         window.queue_panel.close()
         save(window, out, "main-offline.png")
 

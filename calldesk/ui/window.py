@@ -1128,7 +1128,10 @@ class MainWindow(QMainWindow):
         self.editor_stack.setCurrentWidget(form)
         self._locked = schema.capabilities.update is None and record.remote_id is not None
         form.load_record(
-            record.fields, existing=record.remote_id is not None, remote_id=record.remote_id
+            record.fields,
+            existing=record.remote_id is not None,
+            remote_id=record.remote_id,
+            queued=record.remote_id is None,
         )
         lock = self.tr("{crm} doesn't allow changes to a logged call.").format(crm=schema.label)
         form.set_locked(lock if self._locked else None)
@@ -1285,7 +1288,10 @@ class MainWindow(QMainWindow):
         else:
             self._editing = (account, record.local_id)
             form.load_record(
-                record.fields, existing=record.remote_id is not None, remote_id=record.remote_id
+                record.fields,
+                existing=record.remote_id is not None,
+                remote_id=record.remote_id,
+                queued=record.remote_id is None,
             )
             self.history_toggle.setEnabled(True)
             self._show_zone(account, saved=True)

@@ -72,6 +72,8 @@ async def test_a_refused_call_is_edited_from_the_queue_and_sent_again(
         form = w.form
         assert form is not None
         assert "Object does not exist" in form.message.text()  # what Close said, in the editor
+        assert form.mode_label.text() == "Saved here, not in the CRM yet"
+        assert not form.defaults_button.isVisible()
         assert form.set_field_text("lead_id", "")  # the fix
         assert form.request_save(and_new=False)
         await until(lambda: any(c.get("phone") == "+16505550177" for c in api.calls.values()))

@@ -296,9 +296,15 @@ class EditorForm(QWidget):
     # -- loading ---------------------------------------------------------------------------------
 
     def load_record(
-        self, fields_wire: WireFields, *, existing: bool, remote_id: str | None = None
+        self,
+        fields_wire: WireFields,
+        *,
+        existing: bool,
+        remote_id: str | None = None,
+        queued: bool = False,
     ) -> None:
-        """Show a record (wire form); ``existing`` means it was logged before (an update).
+        """Show a record (wire form); ``existing`` means it was logged before (an update);
+        ``queued``: saved here and waiting to be created in the CRM.
 
         ``remote_id`` is the CRM's id of the record, shown in the schema's ``record_id_field``.
         Loading unlocks the form: call :meth:`set_locked` afterwards for a locked record.
@@ -323,10 +329,14 @@ class EditorForm(QWidget):
             self._apply_read_only()
         finally:
             self._loading = False
-        self.mode_label.setText(
-            self.tr("Editing a logged call") if existing else self.tr("New call")
-        )
-        self.defaults_button.setVisible(not existing and bool(self.default_fields()))
+        if existing:
+            mode = self.tr("Editing a logged call")
+        elif queued:
+            mode = self.tr("Saved here, not in the CRM yet")
+        else:
+            mode = self.tr("New call")
+        self.mode_label.setText(mode)
+        self.defaults_button.setVisible(not existing and not queued and bool(self.default_fields()))
         self._baseline = self.raw_texts(all_fields=True)
         self._set_dirty(False)
         self.validate_now()
