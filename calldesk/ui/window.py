@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self._fetch_failures: dict[str, str] = {}  # account → why its last refresh failed
         self._fetched_at: dict[str, datetime] = {}  # account → when its last refresh started
         self._view = ("all", "")  # the sidebar's choice: (kind, account or "")
+        self._was_online = True
         self._refreshing = False
         self._pending = glance.pending if glance is not None else 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
@@ -865,8 +866,7 @@ class MainWindow(QMainWindow):
             self.refresh_timer.start()
 
     def _scheduled_refresh(self) -> None:
-        if self.backend.engine.connectivity.online:
-            self.spawn(self.refresh_all(recent=True))
+        self.spawn(self.refresh_all(recent=True))
 
     async def refresh_all(self, *, recent: bool = False) -> None:
         """Fetch every connected account's calls from its CRM (in the background).
@@ -876,8 +876,8 @@ class MainWindow(QMainWindow):
         account's last fetch on (a call is often logged after it ended, under its start time).
         One refresh runs at a time; another asked for meanwhile is skipped.
         """
-        if self._refreshing:
-            return
+        if self._refreshing or (recent and not self.backend.engine.connectivity.online):
+            return  # offline (or simulating it): the next refresh after coming back fetches
         self._refreshing = True
         try:
             for name in list(self.service.accounts()):
@@ -1540,6 +1540,9 @@ class MainWindow(QMainWindow):
 
     def _update_status(self, *, pending: int, failed: int) -> None:
         online = self.backend.engine.connectivity.online
+        if online and not self._was_online and not self.backend.starting:
+            self.spawn(self.refresh_all(recent=True))  # back online: fetch what was missed
+        self._was_online = online
         self._pending = pending
         self._show_status_line(None if self.backend.starting else online, pending, failed)
         self._failed = failed

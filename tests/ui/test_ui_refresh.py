@@ -73,3 +73,23 @@ async def test_a_crm_that_cannot_be_reached_is_said_until_it_answers(
             sandbox_server.sandbox.faults.set(Vendor.CLOSE, down=False)
         await w.refresh_all(recent=True)
         assert "could not be fetched" not in w.banner.text()
+
+
+@pytest.mark.asyncio
+async def test_offline_fetches_nothing_and_coming_back_fetches_what_was_missed(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    api = sandbox_server.sandbox.apis[Vendor.CLOSE]
+    assert isinstance(api, CloseApi)
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        await _first_row(w, "close")
+        await w.settle()
+        w.set_offline(True)
+        await w.settle()
+        _log_in_the_crm(api, "acti_logged_while_offline", "+16505550113")
+        w.sync_now()  # F5 while offline: nothing goes out, nothing is fetched
+        await w.settle()
+        assert not _listed(w, "acti_logged_while_offline")
+        assert "could not be fetched" not in w.banner.text()
+        w.set_offline(False)
+        await until(lambda: _listed(w, "acti_logged_while_offline"))
