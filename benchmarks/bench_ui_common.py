@@ -137,6 +137,10 @@ def compile_calldesk() -> None:
 
 def child_env(home: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    from calldesk.resources import resources_dir
+    from calldesk.ui.icons import FONT_FILE
+
+    env["BENCH_ICON_FONT"] = str(resources_dir() / "icons" / FONT_FILE)
     env["QT_QPA_PLATFORM"] = "offscreen"
     env[KEY_ENV] = "bench-key-never-sent"
     if home is not None:
@@ -281,6 +285,162 @@ class Settled(Base):
 
 qtapp.MainWindow = Settled
 run_window(demo=False)
+"""
+)
+
+#: For context, not a goal: the same first frame written directly in PySide6 (sqlite3 read of the
+#: newest 60 list lines, a bare model, a header-only model, the subset font's icons tinted the way
+#: calldesk tints them, toolbar, sidebar, status button, history toggle, the layout file), with no
+#: calldesk module imported. What calldesk adds over it is calldesk's own overhead.
+EQUIVALENT_WINDOW_CHILD = (
+    _PRELUDE
+    + """
+app = QApplication(sys.argv)
+import sqlite3
+from datetime import datetime
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, QSettings
+from PySide6.QtGui import (QAction, QColor, QFont, QFontDatabase, QIcon, QIconEngine, QPainter,
+                           QPixmap, QStandardItemModel)
+from PySide6.QtWidgets import (QLabel, QLineEdit, QMainWindow, QPushButton, QSplitter,
+                               QStackedWidget, QTableView, QToolBar, QToolButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+home = os.environ["CALLDESK_HOME"]
+con = sqlite3.connect(f"file:{home}/data/calldesk.sqlite3?mode=rw", uri=True)
+rows = con.execute(
+    "SELECT state, when_ts, who, phone, duration_s, outcome, note_preview, account FROM call_rows"
+    " WHERE deleted = 0 ORDER BY when_ts DESC, rid DESC LIMIT 60").fetchall()
+con.close()
+family = QFontDatabase.applicationFontFamilies(
+    QFontDatabase.addApplicationFont(os.environ["BENCH_ICON_FONT"]))[0]
+
+
+class Glyph(QIconEngine):
+    def __init__(self, char, colour):
+        super().__init__()
+        self.char, self.colour, self.cache = char, QColor(colour), {}
+
+    def paint(self, painter, rect, mode, state):
+        key = (rect.width(), rect.height())
+        image = self.cache.get(key)
+        if image is None:
+            image = QPixmap(*key)
+            image.fill(QColor(0, 0, 0, 0))
+            tint = QPixmap(*key)
+            tint.fill(self.colour)
+            p = QPainter(image)
+            font = QFont(family)
+            font.setPixelSize(max(1, round(0.875 * key[1])))
+            p.setFont(font)
+            p.drawText(QRect(0, 0, *key), 0x84, self.char)
+            p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+            p.drawPixmap(0, 0, tint)
+            p.end()
+            self.cache[key] = image
+        painter.drawPixmap(rect, image)
+
+    def clone(self):
+        return Glyph(self.char, self.colour)
+
+
+def icon(code, colour="#222222"):
+    return QIcon(Glyph(chr(code), colour))
+
+
+def when(ts):
+    moment = datetime.fromtimestamp(ts)
+    days = (datetime.now().date() - moment.date()).days
+    return moment.strftime("%H:%M") if days == 0 else moment.strftime("%d %b %H:%M")
+
+
+class Model(QAbstractTableModel):
+    def __init__(self):
+        super().__init__()
+        self.mark = icon(0xF851, "#1b7f3b")
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 8
+
+    def data(self, index, role=0):
+        row, column = rows[index.row()], index.column()
+        if column == 0:
+            return self.mark if role == 1 else None
+        if role != 0:
+            return None
+        if column == 1:
+            return when(row[1])
+        if column == 2:
+            return f"{row[2]}  {row[3]}"
+        if column == 4:
+            return f"{(row[4] or 0) // 60}:{(row[4] or 0) % 60:02d}"
+        return "" if column == 3 else row[column]
+
+
+window = QMainWindow()
+window.setWindowTitle("calldesk")
+bar = QToolBar("Main", window)
+bar.setMovable(False)
+bar.setProperty("toolButtonStyle", 2)
+window.addToolBar(bar)
+title = QLabel("calldesk", window)
+font = title.font()
+font.setBold(True)
+title.setFont(font)
+bar.addWidget(title)
+bar.addAction(QAction(icon(0xF280), "New call log", window))
+search = QLineEdit(window)
+search.setPlaceholderText("Search calls…  (Ctrl+F)")
+search.setMinimumWidth(320)
+bar.addWidget(search)
+bar.addAction(QAction(icon(0xF045), "Sync now", window))
+bar.addAction(QAction(icon(0xF354), "Accounts", window))
+splitter = QSplitter()
+side = QTreeWidget(window)
+side.setHeaderHidden(True)
+side.setRootIsDecorated(False)
+accounts = QTreeWidgetItem(side, ["ACCOUNTS"])
+QTreeWidgetItem(accounts, ["All calls"])
+filters = QTreeWidgetItem(side, ["FILTERS"])
+for text in ("Not synced", "Failed", "This week"):
+    QTreeWidgetItem(filters, [text])
+side.expandAll()
+splitter.addWidget(side)
+middle = QWidget(window)
+column = QVBoxLayout(middle)
+column.setContentsMargins(0, 0, 0, 0)
+table = QTableView(middle)
+table.setAlternatingRowColors(True)
+table.setShowGrid(False)
+table.verticalHeader().hide()
+table.setModel(Model())
+header = QStandardItemModel(0, 8, window)
+header.setHorizontalHeaderLabels(
+    ["", "When ▼", "Contact / phone", "Direction", "Duration", "Outcome", "Note", "Account"])
+table.horizontalHeader().setModel(header)
+table.hideColumn(3)
+column.addWidget(table)
+splitter.addWidget(middle)
+right = QStackedWidget(window)
+right.addWidget(QWidget(right))
+splitter.addWidget(right)
+splitter.setSizes([150, 800, 490])
+window.setCentralWidget(splitter)
+status = QPushButton(icon(0xF045), "Starting…  ·  0 pending   —  open queue", window)
+status.setFlat(True)
+status.setStyleSheet("QPushButton { text-align: left; padding: 2px 8px; }")
+window.statusBar().addPermanentWidget(status, 1)
+history = QToolButton(right)
+history.setText("History")
+history.setProperty("arrowType", 4)
+QSettings(f"{home}/config/reference.ini", QSettings.Format.IniFormat).value("window/geometry")
+window.resize(1440, 860)
+watch = PaintWatch(lambda: True)
+window.installEventFilter(watch)
+window.show()
+app.exec()
 """
 )
 

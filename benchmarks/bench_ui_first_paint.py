@@ -22,6 +22,7 @@ from pathlib import Path
 from bench_ui_common import (
     BARE_WINDOW_CHILD,
     CALLDESK_CHILD,
+    EQUIVALENT_WINDOW_CHILD,
     bench_line,
     child_env,
     compile_calldesk,
@@ -49,6 +50,9 @@ def main() -> None:
         app_drawn: list[float] = []
         bare: list[float] = []
         bare_drawn: list[float] = []
+        same: list[float] = []
+        same_drawn: list[float] = []
+        run_child(EQUIVALENT_WINDOW_CHILD, calldesk_env)
         for _ in range(runs):
             result = run_child(CALLDESK_CHILD, calldesk_env)
             app_rows.append(result["rows"])
@@ -57,6 +61,9 @@ def main() -> None:
             result = run_child(BARE_WINDOW_CHILD, bare_env)
             bare.append(result["rows"])
             bare_drawn.append(result["drawn"])
+            result = run_child(EQUIVALENT_WINDOW_CHILD, calldesk_env)
+            same.append(result["rows"])
+            same_drawn.append(result["drawn"])
     print(
         f"calldesk window, {CALLS} calls: first paint {median(app_first):.3f} s, "
         f"first paint with rows {median(app_rows):.3f} s (runs: "
@@ -69,6 +76,11 @@ def main() -> None:
     print(
         f"that first frame fully drawn: calldesk {median(app_drawn):.3f} s, bare "
         f"{median(bare_drawn):.3f} s, ratio {median(app_drawn) / median(bare_drawn):.2f}"
+    )
+    print(
+        f"for context, the same frame written directly in PySide6: {median(same):.3f} s "
+        f"({median(same) / median(bare):.2f}x), drawn {median(same_drawn):.3f} s "
+        f"({median(same_drawn) / median(bare_drawn):.2f}x)"
     )
     print(bench_line("ui_first_paint", median(app_rows), median(bare), GOAL))
 
