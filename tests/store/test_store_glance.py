@@ -94,3 +94,14 @@ def test_another_schema_version_or_a_damaged_file_is_no_glance(
 
 def test_the_glance_reads_the_latest_schema() -> None:
     assert GLANCE_SCHEMA == LATEST_VERSION
+
+
+def test_a_home_with_spaces_and_url_characters_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "Dana's calls #1 ?50% off" / "calldesk.sqlite3"
+    store = LocalStore.open(path, build)
+    try:
+        _fill(store, 3)
+    finally:
+        store.close()
+    seen = glance(path, 60)
+    assert seen is not None and len(seen.rows) == 3
