@@ -1521,6 +1521,8 @@ class MainWindow(QMainWindow):
     def _on_changes(self, changes: Changes) -> None:
         if changes.calls or changes.outbox:
             self.spawn(self.model.reload(keep=True))
+        if changes.calls:
+            self.spawn(self.filters.load_outcomes())  # the Filter menu offers what is listed
         if changes.outbox or changes.connectivity or changes.accounts:
             self.spawn(self.refresh_status())
             if self._queue_panel is not None and self._queue_panel.isVisible():
