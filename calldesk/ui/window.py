@@ -54,7 +54,6 @@ from calldesk.ui.icons import icon
 
 if TYPE_CHECKING:  # imported where first used: the first frame needs none of them
     import asyncio
-    from datetime import datetime
 
     from PySide6.QtWidgets import QListWidget
 
@@ -73,11 +72,6 @@ log = logging.getLogger("calldesk.ui")
 SEARCH_DELAY_MS = 150
 DRAFT_DELAY_MS = 600
 STATUS_TICK_MS = 3000
-#: How often the window fetches the accounts' recent calls from their CRMs (while online).
-REFRESH_EVERY_MS = 5 * 60 * 1000
-#: A refresh of the recent calls asks from this long before the last fetch began (a call is
-#: often logged after it ended, under its start time).
-REFRESH_OVERLAP_S = 24 * 3600
 #: Qt enum values the first frame uses as plain ints (through ``setProperty`` or an int
 #: parameter): naming them through PySide6's ``Qt`` namespace would build all of its enum
 #: classes (~15 ms) before the first paint. ``tests/ui/test_ui_first_frame.py`` checks them.
@@ -89,8 +83,6 @@ SELECT_ROWS = 1  # QAbstractItemView.SelectionBehavior.SelectRows
 SINGLE_SELECTION = 1  # QAbstractItemView.SelectionMode.SingleSelection
 FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
 STATUS_STYLE = "QPushButton { text-align: left; padding: 2px 8px; }"
-#: The layout file's key for the accounts' defaults of new calls (JSON: account → field → text).
-DEFAULTS_KEY = "editor/account_defaults"
 Reopen = Callable[[], Awaitable["Backend"]]
 
 
@@ -162,11 +154,8 @@ class MainWindow(QMainWindow):
         self._draft: tuple[str, dict[str, str]] | None = None
         self._record_drafts: dict[str, Draft] = {}
         self._failed = glance.failed if glance is not None else 0
-        self._fetch_failures: dict[str, str] = {}  # account → why its last refresh failed
-        self._fetched_at: dict[str, datetime] = {}  # account → when its last refresh started
         self._view = ("all", "")  # the sidebar's choice: (kind, account or "")
         self._was_online = True
-        self._refreshing = False
         self._pending = glance.pending if glance is not None else 0
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.accounts_dialog: AccountsDialog | None = None
@@ -212,9 +201,13 @@ class MainWindow(QMainWindow):
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(200)
         self._reload_timer.timeout.connect(lambda: self.spawn(self.reload_backend()))
-        self.refresh_timer = QTimer(self)  # started once on the real engine (``start``)
-        self.refresh_timer.setInterval(REFRESH_EVERY_MS)
-        self.refresh_timer.timeout.connect(self._scheduled_refresh)
+        from calldesk.ui.refresher import CrmRefresher
+
+        self.refresher = CrmRefresher(lambda: self.backend, self.spawn, self)
+        self.refresher.failed.connect(self._fetch_failed)
+        self.refresher.failures_changed.connect(
+            lambda: self._update_status(pending=self._pending, failed=self._failed)
+        )
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_TICK_MS)
         self._status_timer.timeout.connect(self._update_rate)
@@ -854,7 +847,7 @@ class MainWindow(QMainWindow):
         """Load the list, the status and unsaved drafts (call once the loop runs).
 
         ``refresh``: also fetch every account's calls from its CRM in the background. On the
-        real engine the recent calls are fetched again every ``REFRESH_EVERY_MS`` as well.
+        real engine the recent calls are fetched again every few minutes as well.
         """
         self.spawn(self.model.reload())
         self.spawn(self.refresh_status())
@@ -863,56 +856,24 @@ class MainWindow(QMainWindow):
         if refresh:
             self.spawn(self.refresh_all())
         if not self.backend.starting:
-            self.refresh_timer.start()
+            self.refresher.timer.start()
 
-    def _scheduled_refresh(self) -> None:
-        self.spawn(self.refresh_all(recent=True))
+    @property
+    def refresh_timer(self) -> QTimer:
+        """What fetches the recent calls every few minutes (``calldesk.ui.refresher``)."""
+        return self.refresher.timer
 
     async def refresh_all(self, *, recent: bool = False) -> None:
-        """Fetch every connected account's calls from its CRM (in the background).
+        """Fetch the accounts' calls from their CRMs (``CrmRefresher.refresh_all``)."""
+        await self.refresher.refresh_all(recent=recent)
 
-        The first time, and unless ``recent``: every call, and the lookups. ``recent`` (the
-        schedule, F5, coming back online): only calls from ``REFRESH_OVERLAP_S`` before the
-        account's last fetch on (a call is often logged after it ended, under its start time).
-        One refresh runs at a time; another asked for meanwhile is skipped.
-        """
-        if self._refreshing or (recent and not self.backend.engine.connectivity.online):
-            return  # offline (or simulating it): the next refresh after coming back fetches
-        self._refreshing = True
-        try:
-            for name in list(self.service.accounts()):
-                if name in self.backend.unavailable:
-                    continue
-                await self._refresh_account(name, recent=recent)
-        finally:
-            self._refreshing = False
-
-    async def _refresh_account(self, name: str, *, recent: bool) -> None:
-        from datetime import UTC, datetime, timedelta
-
-        started = datetime.now(UTC)
-        last = self._fetched_at.get(name)
-        since = None
-        if recent and last is not None:
-            since = last - timedelta(seconds=REFRESH_OVERLAP_S)
-        try:
-            if since is None:
-                await self.service.refresh_lookups(name)
-            await self.service.refresh(name, since=since)
-        except Exception as exc:  # a CRM that cannot be reached must not stop the others
-            log.warning("refresh of %s failed: %s", name, exc)
-            self.statusBar().showMessage(
-                self.tr("{account}: could not fetch calls ({reason})").format(
-                    account=name, reason=exc
-                ),
-                8000,
-            )
-            self._fetch_failures[name] = str(exc)
-        else:
-            self._fetched_at[name] = started
-            if self._fetch_failures.pop(name, None) is None:
-                return
-        self._update_status(pending=self._pending, failed=self._failed)
+    def _fetch_failed(self, account: str, reason: str) -> None:
+        self.statusBar().showMessage(
+            self.tr("{account}: could not fetch calls ({reason})").format(
+                account=account, reason=reason
+            ),
+            8000,
+        )
 
     def apply_search(self) -> None:
         self.model.set_filter(text=self.search.text().strip())
@@ -1007,34 +968,15 @@ class MainWindow(QMainWindow):
         return form
 
     def account_defaults(self, account: str) -> dict[str, str]:
-        """What new calls for ``account`` start with (raw field texts; kept in the layout file)."""
-        import json
+        """What new calls for ``account`` start with (raw field texts; ``ui.defaults``)."""
+        from calldesk.ui.defaults import AccountDefaults
 
-        try:
-            stored = json.loads(str(self._settings.value(DEFAULTS_KEY, "{}")))
-        except ValueError:
-            return {}
-        found = stored.get(account) if isinstance(stored, dict) else None
-        if not isinstance(found, dict):
-            return {}
-        return {str(k): str(v) for k, v in found.items() if isinstance(v, str) and v}
+        return AccountDefaults(self._settings).get(account)
 
     def _store_defaults(self, account: str, texts: dict[str, str]) -> None:
-        import json
+        from calldesk.ui.defaults import AccountDefaults
 
-        try:
-            stored = json.loads(str(self._settings.value(DEFAULTS_KEY, "{}")))
-        except ValueError:
-            stored = {}
-        if not isinstance(stored, dict):
-            stored = {}
-        kept = {name: text for name, text in texts.items() if text}
-        if kept:
-            stored[account] = kept
-        else:
-            stored.pop(account, None)
-        self._settings.setValue(DEFAULTS_KEY, json.dumps(stored, sort_keys=True))
-        self._settings.sync()
+        kept = AccountDefaults(self._settings).put(account, texts)
         form = self._forms.get(account)
         labels = [form.schema.field(n).label.lower() for n in kept] if form else list(kept)
         if kept:
@@ -1474,8 +1416,7 @@ class MainWindow(QMainWindow):
         """Carry on with another backend (same window, new accounts)."""
         self.backend = backend
         self.service = backend.service
-        self._fetch_failures.clear()
-        self._fetched_at.clear()
+        self.refresher.forget()
         self.model.set_service(self.service)
         if self._queue_panel is not None:
             self._queue_panel.set_service(self.service)
@@ -1596,7 +1537,7 @@ class MainWindow(QMainWindow):
                         "fix the key in Accounts…"
                     ).format(account=name, reason=syncer.status.auth_message.rstrip("."))
                 )
-        for name, reason in self._fetch_failures.items():
+        for name, reason in self.refresher.failures().items():
             if name in self.backend.unavailable or name not in self.service.accounts():
                 continue
             problems.append(
