@@ -803,11 +803,14 @@ class MainWindow(QMainWindow):
         self.new_action.setIcon(icon("new"))
         self.sync_action.setIcon(icon("sync"))
         self.accounts_action.setIcon(icon("accounts"))
+        self.filter_button.setIcon(icon("filter"))
         self.delete_button.setIcon(icon("delete"))
         self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
         self.add_account_button.setIcon(icon("accounts"))
         online = self.backend.engine.connectivity.online
-        self.status_button.setIcon(icon("online" if online else "offline"))
+        self.status_button.setIcon(
+            icon("sync" if self.backend.starting else "online" if online else "offline")
+        )
         for action in self.search.actions():
             action.setIcon(icon("search"))
 

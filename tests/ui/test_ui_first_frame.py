@@ -179,5 +179,13 @@ def test_the_status_line_follows_a_switch_to_a_dark_scheme(
         )
         assert shades[len(shades) // 2] < 100  # a dark background …
         assert shades[-1] > 180  # … with light text on it
+        glyph = win.filter_button.icon().pixmap(16, 16).toImage()
+        inked = [
+            glyph.pixelColor(x, y).lightness()
+            for x in range(glyph.width())
+            for y in range(glyph.height())
+            if glyph.pixelColor(x, y).alpha() > 200
+        ]
+        assert inked and min(inked) > 180  # toolbar icons follow the new text colour
     finally:
         app.setPalette(light)
