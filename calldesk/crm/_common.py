@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +118,25 @@ def at_or_after(value: JSONValue, since: datetime | None) -> bool:
         return True
     when = parse_time(value)
     return when is None or when >= since.astimezone(UTC)
+
+
+async def take_calls(
+    calls: AsyncIterable[RemoteCall],
+    *,
+    limit: int | None,
+    since: datetime | None = None,
+    time_field: str = "",
+) -> AsyncIterator[RemoteCall]:
+    """At most ``limit`` of ``calls``; with ``time_field``, only those at or after ``since``
+    (the filter a vendor's API does not apply itself)."""
+    count = 0
+    async for call in calls:
+        if time_field and not at_or_after(call.fields.get(time_field), since):
+            continue
+        if limit is not None and count >= limit:
+            return
+        count += 1
+        yield call
 
 
 def utc_iso(moment: datetime) -> str:

@@ -23,10 +23,10 @@ from calldesk.crm._common import (
     SAME_PHONE,
     SAME_TIME,
     Comparator,
-    at_or_after,
     path_segment,
     query_matches,
     select_matches,
+    take_calls,
     utc_z,
 )
 from calldesk.crm._http import (
@@ -147,17 +147,15 @@ class ApolloAdapter:
     ) -> AsyncIterator[RemoteCall]:
         params: list[tuple[str, str]] = []
         if since is not None:
-            params += _date_range(since, self._http.now())
-        count = 0
+            params += _date_range(since, self._http.now())  # whole days: trimmed client-side
+        calls = self._calls(params)
+        async for call in take_calls(calls, limit=limit, since=since, time_field="start_time"):
+            yield call
+
+    async def _calls(self, params: list[tuple[str, str]]) -> AsyncIterator[RemoteCall]:
         async for body in self._search_pages(params):
             for item in expect_objects(body.get("phone_calls", []), "phone_calls"):
-                call = _remote(item)
-                if not at_or_after(call.fields.get("start_time"), since):
-                    continue
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield call
+                yield _remote(item)
 
     async def get_call(self, remote_id: str) -> RemoteCall:
         """Apollo has no get-one: search recent pages for the id (``NotFound`` if not seen)."""

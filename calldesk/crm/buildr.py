@@ -26,10 +26,10 @@ from calldesk.crm._common import (
     SAME_TEXT,
     SAME_TIME,
     Comparator,
-    at_or_after,
     path_segment,
     query_matches,
     select_matches,
+    take_calls,
 )
 from calldesk.crm._http import (
     ErrorFacts,
@@ -220,14 +220,8 @@ class BuildrAdapter:
         self, *, since: datetime | None = None, limit: int | None = None
     ) -> AsyncIterator[RemoteCall]:
         """Inferred: ``GET /calls`` → ``{"calls": [...]}``; ``since`` is applied client-side."""
-        count = 0
-        async for item in self._pages(CALLS, "calls"):
-            call = _remote(item)
-            if not at_or_after(call.fields.get("recorded_at"), since):
-                continue
-            if limit is not None and count >= limit:
-                return
-            count += 1
+        calls = (_remote(item) async for item in self._pages(CALLS, "calls"))
+        async for call in take_calls(calls, limit=limit, since=since, time_field="recorded_at"):
             yield call
 
     async def get_call(self, remote_id: str) -> RemoteCall:

@@ -25,6 +25,7 @@ from calldesk.crm._common import (
     path_segment,
     query_matches,
     select_matches,
+    take_calls,
     utc_iso,
 )
 from calldesk.crm._http import (
@@ -190,12 +191,9 @@ class CloseAdapter:
         params: list[tuple[str, str]] = []
         if since is not None:
             params.append(("activity_at__gte", utc_iso(since)))
-        count = 0
-        async for item in self._pages(CALLS, params):
-            if limit is not None and count >= limit:
-                return
-            count += 1
-            yield _remote(item)
+        calls = (_remote(item) async for item in self._pages(CALLS, params))
+        async for call in take_calls(calls, limit=limit):
+            yield call
 
     async def get_call(self, remote_id: str) -> RemoteCall:
         body = await self._http.get_json(self._call_url(remote_id))

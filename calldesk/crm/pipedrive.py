@@ -24,10 +24,10 @@ from calldesk.crm._common import (
     SAME_TIME,
     Comparator,
     MultipartFile,
-    at_or_after,
     path_segment,
     query_matches,
     select_matches,
+    take_calls,
 )
 from calldesk.crm._http import (
     ErrorFacts,
@@ -162,14 +162,8 @@ class PipedriveAdapter:
         self, *, since: datetime | None = None, limit: int | None = None
     ) -> AsyncIterator[RemoteCall]:
         """All the token owner's call logs; ``since`` is applied client-side (no API filter)."""
-        count = 0
-        async for item in self._call_pages():
-            call = _remote(item)
-            if not at_or_after(call.fields.get("start_time"), since):
-                continue
-            if limit is not None and count >= limit:
-                return
-            count += 1
+        calls = (_remote(item) async for item in self._call_pages())
+        async for call in take_calls(calls, limit=limit, since=since, time_field="start_time"):
             yield call
 
     async def get_call(self, remote_id: str) -> RemoteCall:

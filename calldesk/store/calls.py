@@ -82,22 +82,6 @@ _SORT_COLUMNS: Mapping[str, str] = {
 
 _WORD = re.compile(r"\w+")
 
-_SUMMARY_FIELDS = (
-    "local_id",
-    "account",
-    "remote_id",
-    "state",
-    "deleted",
-    "when_ts",
-    "who",
-    "phone",
-    "direction",
-    "duration_s",
-    "outcome",
-    "note_preview",
-)
-_SUMMARY_COLUMNS = ", ".join(_SUMMARY_FIELDS)
-_SUMMARY_COLUMNS_C = ", ".join(f"c.{name}" for name in _SUMMARY_FIELDS)
 _MATCH = "WHERE calls_fts MATCH ?"
 _STATES: Mapping[str, SyncState] = {state.value: state for state in SyncState}
 _UNSYNCED_STATES = tuple(state.value for state in SyncState if state != SyncState.SYNCED)
@@ -170,6 +154,11 @@ class ConflictVersion:
     base_fields: dict[str, JSONValue]
     remote_fields: dict[str, JSONValue]
     remote_updated_at: datetime | None
+
+
+#: The ``call_rows`` columns a :class:`CallSummary` is read from, in its field order.
+_SUMMARY_COLUMNS = ", ".join(CallSummary._fields)
+_SUMMARY_COLUMNS_C = ", ".join(f"c.{name}" for name in CallSummary._fields)
 
 
 def _summary(row: sqlite3.Row) -> CallSummary:
