@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import keyring
 import keyring.backends.fail
 import pytest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from calldesk.domain.model import Account, KeySource, Vendor
@@ -18,6 +17,7 @@ from calldesk.store.accounts import AccountsConfig
 from calldesk.store.secrets import Secrets
 from calldesk.ui.accounts import AccountsDialog
 from tests.conftest import MemoryKeyring
+from tests.helpers.waiting import until as wait_until
 
 SHOTS = Path("/tmp/calldesk-shots")
 SECRET = "sk-test-7f3a9c1e"
@@ -29,13 +29,8 @@ def shot(widget: QWidget, name: str) -> None:
 
 
 async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Poll ``condition`` with a deadline, letting asyncio and Qt run."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+    """``tests.helpers.waiting.until``, with this file's deadline."""
+    await wait_until(condition, timeout)
 
 
 class FakeTest:

@@ -7,29 +7,17 @@ every change of the model's rows is watched: the list never shows zero rows on t
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from calldesk.app import open_backend, open_preview
 from calldesk.store.accounts import AccountsConfig
 from calldesk.store.paths import Paths
 from calldesk.ui.window import MainWindow
+from tests.helpers.waiting import until as _until
 from tests.ui.test_ui_startup_order import KEY_ENV, populate_home
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
 
 
 @pytest.mark.asyncio

@@ -8,10 +8,8 @@ built on the starting backend with its model seeded, and switching to the real e
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,16 +24,8 @@ from calldesk.sync.starting import FirstPage, StillStarting
 from calldesk.ui.ports import Backend, Summary
 from calldesk.ui.qtapp import call_off_gui_thread
 from calldesk.ui.window import MainWindow
+from tests.helpers.waiting import until as _until
 from tests.ui.test_ui_startup_order import KEY_ENV, populate_home
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
 
 
 def test_blocking_work_runs_on_another_thread_and_its_errors_reach_the_caller(

@@ -5,7 +5,6 @@ as the window wires it."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -20,6 +19,7 @@ from calldesk.schema import load_schema
 from calldesk.store.calls import CallQuery
 from calldesk.ui.form import EditorForm
 from calldesk.ui.form.choice_widgets import OutcomeLookupWidget, SearchLookupWidget
+from tests.helpers.waiting import until as wait_until
 from tests.sync.sync_support import sandbox_account, sync_runtime
 
 NAMES = {
@@ -48,13 +48,8 @@ async def no_choices(source: str, query: str) -> list[LookupItem]:
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``condition`` with a deadline, letting asyncio and Qt run."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+    """``tests.helpers.waiting.until``, with this file's deadline."""
+    await wait_until(condition, timeout)
 
 
 def search(form: EditorForm, name: str) -> SearchLookupWidget:

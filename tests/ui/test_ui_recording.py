@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import wave
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from calldesk.domain.model import Operation, OpKind, OpState, Vendor
 from calldesk.schema import load_schema
 from calldesk.sync.recordings import RecordingInfo, RecordingRejected, inspect_recording
 from calldesk.ui.recording import RecordingDropZone, format_length
+from tests.helpers.waiting import until as wait_until
 
 SHOTS = Path("/tmp/calldesk-shots")
 
@@ -29,13 +29,8 @@ def shot(widget: QWidget, name: str) -> None:
 
 
 async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Poll ``condition`` with a deadline, letting asyncio and Qt run."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+    """``tests.helpers.waiting.until``, with this file's deadline."""
+    await wait_until(condition, timeout)
 
 
 def silent_wav(path: Path, seconds: int = 2, rate: int = 8000) -> Path:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from calldesk.app import open_backend
@@ -17,16 +15,7 @@ from calldesk.sandbox import SANDBOX_KEYS, SandboxServer
 from calldesk.store.paths import Paths
 from calldesk.ui.call_model import CallListModel
 from calldesk.ui.window import MainWindow
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``condition`` with a deadline, letting asyncio and Qt run."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+from tests.helpers.waiting import until
 
 
 def _account(server: SandboxServer) -> Account:

@@ -31,16 +31,12 @@ from calldesk.store.paths import Paths
 from calldesk.store.secrets import Secrets
 from calldesk.ui.qtapp import BackendSession
 from calldesk.ui.window import MainWindow
+from tests.helpers.waiting import until as wait_until
 
 
 async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll ``condition`` with a deadline, letting asyncio and Qt run."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+    """``tests.helpers.waiting.until``, with this file's deadline."""
+    await wait_until(condition, timeout)
 
 
 def _accounts(server: SandboxServer, *vendors: Vendor) -> list[Account]:
