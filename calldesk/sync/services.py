@@ -31,15 +31,14 @@ from calldesk.domain import (
     utcnow,
 )
 from calldesk.schema import VendorSchema
-from calldesk.store.calls import CallQuery, CallSummary, ConflictVersion
-from calldesk.store.drafts import Draft
+from calldesk.store.calls import ConflictVersion
 from calldesk.store.local import LocalStore
-from calldesk.store.outbox import OutboxCounts
 from calldesk.store.records import CallRow
 from calldesk.store.worker import DbWorker
 from calldesk.sync.audit import AuditRecorder
 from calldesk.sync.engine import SyncEngine
 from calldesk.sync.events import ChangeBus
+from calldesk.sync.reads import StoreReads
 from calldesk.sync.recordings import RecordingInfo, inspect_recording, keep_copy
 
 log = logging.getLogger("calldesk.sync")
@@ -171,7 +170,7 @@ class StoreOutbox:
         await self._worker.run(lambda s: s.outbox.mark_failed(op_id, state, error))
 
 
-class CallService:
+class CallService(StoreReads):
     """Everything a rep does with calls, for any account, through one object."""
 
     def __init__(
@@ -232,18 +231,6 @@ class CallService:
         self._bus.publish(changes)
 
     # -- reading -------------------------------------------------------------------------------
-
-    async def list_calls(self, query: CallQuery) -> list[CallSummary]:
-        """One page of the call list."""
-        return await self._worker.run(lambda s: s.calls.list_calls(query))
-
-    async def count_calls(self, query: CallQuery) -> int:
-        """How many calls the query matches (ignoring its page)."""
-        return await self._worker.run(lambda s: s.calls.count_calls(query))
-
-    async def outcomes(self) -> list[str]:
-        """The outcomes the cached calls have (the list's outcome filter offers them)."""
-        return await self._worker.run(lambda s: s.calls.outcomes())
 
     async def find(self, account: str, ident: str) -> CallRecord:
         """The record with local id or CRM id ``ident`` in ``account``."""
@@ -399,23 +386,11 @@ class CallService:
         """Keep the form's text exactly as typed (a crash loses nothing)."""
         await self._worker.run(lambda s: s.drafts.save(draft_id, account, dict(form), local_id))
 
-    async def drafts(self, account: str | None = None) -> list[Draft]:
-        """Unsaved drafts, newest first."""
-        return await self._worker.run(lambda s: s.drafts.list(account))
-
     async def drop_draft(self, draft_id: str) -> None:
         """Forget a draft (saved or abandoned)."""
         await self._worker.run(lambda s: s.drafts.delete(draft_id))
 
     # -- the queue -----------------------------------------------------------------------------
-
-    async def queue(self, account: str | None = None) -> list[Operation]:
-        """Every unsent operation, oldest first."""
-        return await self._worker.run(lambda s: s.outbox.list_ops(account=account))
-
-    async def counts(self, account: str | None = None) -> OutboxCounts:
-        """Pending / in-flight / failed / conflict / needs-auth counts."""
-        return await self._worker.run(lambda s: s.outbox.counts(account))
 
     async def retry(self, op_id: str) -> Operation:
         """Send a failed operation again."""

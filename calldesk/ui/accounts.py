@@ -46,7 +46,7 @@ from calldesk.store.accounts import (
     vendor_label,
 )
 from calldesk.store.secrets import KEY_SHAPES, NoKeyringError, SecretError, Secrets, check_key_shape
-from calldesk.ui.form.base import Spawner, error_colour, spawn_on_running_loop
+from calldesk.ui.form.base import Spawner, show_error, spawn_on_running_loop
 
 LOG = logging.getLogger(__name__)
 
@@ -374,15 +374,8 @@ class AccountsDialog(QDialog):
         return self.status_label.text()
 
     def _set_error(self, message: str | None) -> None:
-        if not message:
-            self.error_label.clear()
-            self.error_label.hide()
-            self.setAccessibleDescription("")
-            return
-        self.error_label.setStyleSheet(f"color: {error_colour(self)};")
-        self.error_label.setText(message)
-        self.error_label.show()
-        self.setAccessibleDescription(message)
+        show_error(self.error_label, message)
+        self.setAccessibleDescription(message or "")
 
     def _no_keyring_message(self) -> str:
         return self.tr(

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 from calldesk.domain.model import Operation
 from calldesk.schema import VendorSchema
 from calldesk.sync.recordings import RecordingInfo, RecordingRejected
-from calldesk.ui.form.base import Spawner, error_colour, spawn_on_running_loop
+from calldesk.ui.form.base import Spawner, show_error, spawn_on_running_loop
 
 LOG = logging.getLogger(__name__)
 
@@ -312,15 +312,8 @@ class RecordingDropZone(QFrame):
         self.choose_button.setEnabled(self.accepts_files())
 
     def _set_error(self, message: str | None) -> None:
-        if not message:
-            self.error_label.clear()
-            self.error_label.hide()
-            self.setAccessibleDescription("")
-            return
-        self.error_label.setStyleSheet(f"color: {error_colour(self)};")
-        self.error_label.setText(message)
-        self.error_label.show()
-        self.setAccessibleDescription(message)
+        show_error(self.error_label, message)
+        self.setAccessibleDescription(message or "")
 
     def _holding(self) -> bool:
         return self._busy or self._op_id is not None

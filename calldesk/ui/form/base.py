@@ -83,6 +83,17 @@ def error_colour(widget: QWidget) -> str:
     )
 
 
+def show_error(label: QLabel, message: str | None) -> None:
+    """Show ``message`` in ``label`` in the palette's error red (hide it when there is none)."""
+    if not message:
+        label.clear()
+        label.hide()
+        return
+    label.setStyleSheet(f"color: {error_colour(label)};")
+    label.setText(message)
+    label.show()
+
+
 @dataclass(frozen=True, slots=True)
 class WidgetContext:
     """What a widget factory may need beyond the field's spec.
@@ -180,16 +191,9 @@ class FieldWidget(QWidget):
 
     def set_error(self, message: str | None) -> None:
         """Show ``message`` under the field, or clear it."""
-        control = self.focus_widget()
-        if not message:
-            self.error_label.clear()
-            self.error_label.hide()
-            control.setAccessibleDescription(self.spec.help)
-            return
-        self.error_label.setStyleSheet(f"color: {error_colour(self)};")
-        self.error_label.setText(message)
-        self.error_label.show()
-        control.setAccessibleDescription(f"{message}. {self.spec.help}")
+        show_error(self.error_label, message)
+        described = f"{message}. {self.spec.help}" if message else self.spec.help
+        self.focus_widget().setAccessibleDescription(described)
 
     def error(self) -> str | None:
         """Return the message shown under the field, if any."""
