@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from calldesk.store.calls import CallSummary
     from calldesk.store.glance import Glance
     from calldesk.store.secrets import Secrets
-    from calldesk.ui.ports import AccountTools, Backend, ProgressRelay
+    from calldesk.ui.ports import AccountTools, Backend, CallServicePort, ProgressRelay
 
 #: How many of the newest calls the window paints before the event loop starts (fills the view).
 FIRST_PAGE_ROWS = 60
@@ -230,27 +230,16 @@ def glance(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> Glance | None:
     return read(paths.data_dir / DB_FILENAME, rows)
 
 
-def first_page(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> tuple[Backend, list[CallSummary]]:
-    """The window's starting backend and the newest ``rows`` calls, read straight from the store.
-
-    Blocking (opens the database, reads one page, closes it): the window runs it on a plain
-    thread before the event loop exists. The backend's service answers only that page
-    (``calldesk.sync.starting.FirstPage``) until the window rebinds to ``open_backend``.
-    """
+def _starting_backend(service: CallServicePort) -> Backend:
+    """A backend for the window before the engine runs: ``service`` answers what it can, an
+    idle engine, a private bus; every refusal is ``StillStarting``."""
     from calldesk.store.calls import CallQuery
-    from calldesk.store.local import DB_FILENAME, LocalStore
     from calldesk.sync.events import ChangeBus
-    from calldesk.sync.starting import FirstPage, StartingEngine, StillStarting
+    from calldesk.sync.starting import StartingEngine, StillStarting
     from calldesk.ui.ports import Backend
 
-    query = CallQuery(limit=rows)
-    store = LocalStore.open(paths.data_dir / DB_FILENAME)
-    try:
-        page = store.calls.list_calls(query)
-    finally:
-        store.close()
-    backend = Backend(
-        service=FirstPage(query, page),
+    return Backend(
+        service=service,
         engine=StartingEngine(),
         bus=ChangeBus(),
         base_query=CallQuery(),
@@ -259,7 +248,27 @@ def first_page(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> tuple[Backend, list
         unavailable={},
         starting=True,
     )
-    return backend, page
+
+
+def first_page(paths: Paths, rows: int = FIRST_PAGE_ROWS) -> tuple[Backend, list[CallSummary]]:
+    """The window's starting backend and the newest ``rows`` calls, read straight from the store.
+
+    Blocking (opens the database, reads one page, closes it): the window runs it on a plain
+    thread right after its first frame, before the event loop exists. The backend's service
+    answers only that page (``calldesk.sync.starting.FirstPage``) until the window rebinds to
+    ``open_backend``.
+    """
+    from calldesk.store.calls import CallQuery
+    from calldesk.store.local import DB_FILENAME, LocalStore
+    from calldesk.sync.starting import FirstPage
+
+    query = CallQuery(limit=rows)
+    store = LocalStore.open(paths.data_dir / DB_FILENAME)
+    try:
+        page = store.calls.list_calls(query)
+    finally:
+        store.close()
+    return _starting_backend(FirstPage(query, page)), page
 
 
 @asynccontextmanager
@@ -269,26 +278,13 @@ async def open_preview(paths: Paths) -> AsyncIterator[Backend]:
     Only the store's DB worker runs (no httpx, adapters, schemas, keyring or engine); the window
     swaps it for ``open_backend`` once its rows are on screen (``calldesk.ui.qtapp``).
     """
-    from calldesk.store.calls import CallQuery
     from calldesk.store.local import DB_FILENAME
     from calldesk.store.worker import DbWorker
-    from calldesk.sync.events import ChangeBus
     from calldesk.sync.preview import StorePreview
-    from calldesk.sync.starting import StartingEngine, StillStarting
-    from calldesk.ui.ports import Backend
 
     worker = await DbWorker.open(paths.data_dir / DB_FILENAME)
     try:
-        yield Backend(
-            service=StorePreview(worker),
-            engine=StartingEngine(),
-            bus=ChangeBus(),
-            base_query=CallQuery(),
-            validation_error=StillStarting,
-            service_error=StillStarting,
-            unavailable={},
-            starting=True,
-        )
+        yield _starting_backend(StorePreview(worker))
     finally:
         await worker.aclose()
 

@@ -2,16 +2,17 @@
 
 ``ListFilters`` owns the choices and the menu of the button it is given; the window combines them
 with the sidebar's view (one account, "Not synced", "Failed", "This week") into the list's query.
-The outcomes offered are those the cached calls have (``CallServicePort.outcomes``), read again
-each time the menu opens. Dates are the rep's local days. The button's text names what is chosen,
-so a filtered list never looks like the whole list.
+The outcomes offered are those the cached calls have (``CallServicePort.outcomes``; the window
+has ``load_outcomes`` read them when it starts and whenever calls change). Dates are the rep's
+local days. The button's text names what is chosen, so a filtered list never looks like the
+whole list.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 from PySide6.QtCore import QDate, QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
@@ -26,8 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from calldesk.domain import SyncState
-
-Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 #: Status choices → the sync states they cover.
 STATUSES: dict[str, tuple[SyncState, ...]] = {
@@ -106,13 +105,11 @@ class ListFilters(QObject):
         self,
         button: QToolButton,
         outcomes: Callable[[], Awaitable[list[str]]],
-        spawn: Spawner,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._button = button
         self._outcomes = outcomes
-        self._spawn = spawn
         self._known_outcomes: list[str] = []
         self.choice = Choice()
         self.menu = QMenu(button)
@@ -278,10 +275,9 @@ class ListFilters(QObject):
         if not known:
             none = self._outcome_menu.addAction(self.tr("No outcomes in the calls yet"))
             none.setEnabled(False)
-        self._spawn(self.load_outcomes())
 
     async def load_outcomes(self) -> None:
-        """Read the outcomes the cached calls have (the menu shows them next time it opens)."""
+        """Read the outcomes the cached calls have (the menu shows them when it opens)."""
         try:
             self._known_outcomes = await self._outcomes()
         except Exception:  # still starting, or the store is busy: keep the last list

@@ -481,7 +481,6 @@ class MainWindow(QMainWindow):
         self.filters = ListFilters(  # the service changes with the accounts: look it up late
             self.filter_button,
             lambda: self.service.outcomes(),  # noqa: PLW0108
-            self.spawn,
             self,
         )
         self.filters.changed.connect(self._on_filters)
