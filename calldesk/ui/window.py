@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -70,6 +69,8 @@ if TYPE_CHECKING:  # imported where first used: the first frame needs none of th
 log = logging.getLogger("calldesk.ui")
 
 SEARCH_DELAY_MS = 150
+#: The search box's narrowest and widest (it grows with the window between the two).
+SEARCH_WIDTHS = (320, 520)
 DRAFT_DELAY_MS = 600
 STATUS_TICK_MS = 3000
 #: Qt enum values the first frame uses as plain ints (through ``setProperty`` or an int
@@ -300,7 +301,8 @@ class MainWindow(QMainWindow):
         self.search.setAccessibleName(self.tr("Search calls"))
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
-        self.search.setMinimumWidth(320)
+        self.search.setMinimumWidth(SEARCH_WIDTHS[0])
+        self.search.setMaximumWidth(SEARCH_WIDTHS[1])  # it takes the toolbar's free space, to this
         bar.addSeparator()
         bar.addWidget(self.search)
         self.filter_button = QToolButton(self)  # its menu comes with ``attach`` (ui.filters)
@@ -321,10 +323,7 @@ class MainWindow(QMainWindow):
         self.accounts_action.setToolTip(self.tr("Add, change or remove CRM accounts"))
         self.accounts_action.setVisible(False)  # shown once the backend says it can
         bar.addAction(self.accounts_action)
-        spacer = QWidget(self)
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        self._toolbar = bar  # the demo's switch and mark go last, when attached
+        self._toolbar = bar  # a spacer, the demo's switch and its mark go last, when attached
 
     def _build_body(self, glance: Glance | None) -> None:
         self.splitter = QSplitter(parent=self)  # horizontal (no ``Qt.Orientation`` needed)
@@ -427,8 +426,7 @@ class MainWindow(QMainWindow):
         right_column.addWidget(self.drop_hint)
         self.zone_stack = QStackedWidget(right)
         self.zone_stack.setObjectName("recording_zones")
-        self.zone_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.zone_stack.hide()
+        self.zone_stack.hide()  # its size policy comes with ``attach`` (hidden until then)
         right_column.addWidget(self.zone_stack)
         self.history_toggle = QToolButton(right)
         self.history_toggle.setObjectName("history_toggle")
@@ -462,7 +460,7 @@ class MainWindow(QMainWindow):
 
     def _attach_toolbar(self) -> None:
         from PySide6.QtGui import QKeySequence
-        from PySide6.QtWidgets import QCheckBox
+        from PySide6.QtWidgets import QCheckBox, QSizePolicy
 
         self.new_action.setShortcut(QKeySequence(QKeySequence.StandardKey.New))
         self.new_action.triggered.connect(lambda: self.new_call())  # noqa: PLW0108
@@ -494,8 +492,13 @@ class MainWindow(QMainWindow):
         self.demo_mark = QLabel(self.tr("DEMO"), self)
         self.demo_mark.setObjectName("demo_mark")
         self.demo_mark.setToolTip(self.tr("Sandbox CRMs with sample data; nothing leaves this app"))
+        # A spacer pushes them to the right end. It is built now, not in the first frame, and
+        # shown only with them: ``QSizePolicy`` costs ~1 ms to load before the first paint.
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         # A toolbar shows and hides its widgets through the actions it wraps them in.
         self._demo_actions = (
+            self._toolbar.addWidget(spacer),
             self._toolbar.addWidget(self.offline_switch),
             self._toolbar.addWidget(self.demo_mark),
         )
@@ -514,8 +517,9 @@ class MainWindow(QMainWindow):
 
     def _attach_editor_column(self) -> None:
         from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QFrame, QHBoxLayout
+        from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy
 
+        self.zone_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.notice = QFrame(self.editor_stack.parentWidget())
         self.notice.setObjectName("editor_notice")
         self.notice.setFrameShape(QFrame.Shape.StyledPanel)
@@ -759,11 +763,16 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         geometry = self._settings.value("window/geometry")
+        state = self._settings.value("window/splitter")
+        if geometry is None and state is None:  # the first start: no ``QByteArray`` needed
+            self.resize(1440, 860)
+            return
+        from PySide6.QtCore import QByteArray
+
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 860)
-        state = self._settings.value("window/splitter")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.splitter.restoreState(state)
 
