@@ -1,7 +1,8 @@
 """Runs the window: a QApplication on a qasync loop around the engine the composition root opens.
 
 ``run(open_backend, settings_path)`` returns the exit code once the window is closed and the
-engine has stopped and the store is closed (the backend's context manager has exited).
+engine has stopped and the store is closed (the backend's context manager has exited); it gives
+the application its desktop identity first (``APP_ID``, ``apply_identity``, ``apply_icon``).
 :class:`BackendSession` keeps one backend open and reopens it when the rep changes accounts, so
 the window picks up new accounts without a restart. With ``CALLDESK_SMOKE_TEST`` set, the window
 checks itself and closes (``calldesk.ui.smoke``; release checks of the wheel and the bundle).
@@ -33,9 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
-from calldesk.ui.identity import apply_icon, apply_identity
+from calldesk.resources import resources_dir
 from calldesk.ui.window import MainWindow
 
 if TYPE_CHECKING:  # imported once the window has painted
@@ -53,6 +55,31 @@ T = TypeVar("T")
 
 #: The longest the engine waits for the list's first paint (a minimised window never paints).
 FIRST_PAINT_WAIT_S = 2.0
+#: calldesk's desktop id: its .desktop and AppStream files are named by it.
+APP_ID = "io.github.calldesk.Calldesk"
+
+
+def icon_path() -> Path:
+    """The scalable application icon (freedesktop ``hicolor`` layout; shipped in a checkout,
+    an installed wheel and the bundle alike)."""
+    return resources_dir() / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
+
+
+def apply_identity(app: QGuiApplication, *, icon: bool = True) -> None:
+    """Tell Qt the desktop file name (Wayland compositors and taskbars match the window to
+    ``io.github.calldesk.Calldesk.desktop`` by it; it must be set before the window is shown)
+    and, unless ``icon=False``, set the window icon (``apply_icon``)."""
+    app.setDesktopFileName(APP_ID)
+    if icon:
+        apply_icon(app)
+
+
+def apply_icon(app: QGuiApplication) -> None:
+    """Set the window icon, when it is shipped. The launcher calls it after the first frame:
+    loading Qt's SVG icon plugin takes ~1.5 ms."""
+    icon = icon_path()
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 class _PaintWaiter(QObject):
