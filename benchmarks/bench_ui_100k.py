@@ -6,8 +6,8 @@ interpreter (``QT_QPA_PLATFORM=offscreen``); time counts from just before the sp
 first paint of a frame whose table holds rows; peak RSS is the child's ``ru_maxrss`` once the
 window has settled on the real engine (list reloaded from the store, panels built), measured in
 a separate run of the same child (the RSS at the first paint is printed too). The calldesk
-child runs the real ``calldesk.app.run_window`` over a ``CALLDESK_HOME`` populated beforehand
-(not timed).
+child starts calldesk as its console script does (``calldesk.__main__.main()``) over a
+``CALLDESK_HOME`` populated beforehand (not timed).
 Cases alternate; medians of ``runs`` (default 5).
 
 Run on demand: ``python benchmarks/bench_ui_100k.py [runs]``. Prints ``ui_100k_first_paint``,

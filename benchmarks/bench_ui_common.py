@@ -178,113 +178,171 @@ def bench_line(name: str, value: float, baseline: float, goal: float, unit_fmt: 
     )
 
 
-#: Child prelude: the spawn time, and a reporter of the first frame showing rows.
-_PRELUDE = """
+#: What every child shares: the spawn time, the peak RSS, and ``define_paint_watch()``, the
+#: reporter of the first frame showing rows (a QObject class, so defined once PySide6 is loaded).
+_TIMING = """
 import json, os, resource, sys, time
 T0 = float(os.environ["BENCH_T0"])
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
 
 
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class PaintWatch(QObject):
-    # Installed on the window. "first": its first paint event. "rows": the first paint event of
-    # a frame in which the call table holds rows (a window's first paint repaints all of its
-    # children in that one pass). "drawn": when that pass has finished (the reporter runs when
-    # the event loop next turns). If the first pass had no rows, the table's viewport is watched
-    # from then on ("viewport").
+def define_paint_watch():
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
-    def __init__(self, has_rows, viewport=None):
-        super().__init__()
-        self.has_rows = has_rows
-        self.viewport = viewport
-        self.first = None
-        self.rows = None
+    class PaintWatch(QObject):
+        # Installed on the window. "first": its first paint event. "rows": the first paint
+        # event of a frame in which the call table holds rows (a window's first paint repaints
+        # all of its children in that one pass). "drawn": when that pass has finished (the
+        # reporter runs when the event loop next turns). If the first pass had no rows, the
+        # table's viewport is watched from then on ("viewport").
 
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and self.rows is None:
-            now = time.time() - T0
-            if self.first is None:
-                self.first = now
-                if not self.has_rows() and self.viewport is not None:
-                    self.viewport().installEventFilter(self)
-                    return False
-            if self.has_rows():
-                self.rows = now
-                QTimer.singleShot(0, self.report)
-        return False
+        def __init__(self, has_rows, viewport=None):
+            super().__init__()
+            self.has_rows = has_rows
+            self.viewport = viewport
+            self.first = None
+            self.rows = None
 
-    def report(self):
-        drawn = time.time() - T0
-        print(json.dumps({"first": self.first, "rows": self.rows, "drawn": drawn,
-                          "rss": peak_rss_mib()}), flush=True)
-        os._exit(0)
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and self.rows is None:
+                now = time.time() - T0
+                if self.first is None:
+                    self.first = now
+                    if not self.has_rows() and self.viewport is not None:
+                        self.viewport().installEventFilter(self)
+                        return False
+                if self.has_rows():
+                    self.rows = now
+                    QTimer.singleShot(0, self.report)
+            return False
+
+        def report(self):
+            drawn = time.time() - T0
+            print(json.dumps({"first": self.first, "rows": self.rows, "drawn": drawn,
+                              "rss": peak_rss_mib()}), flush=True)
+            os._exit(0)
+
+    return PaintWatch
 """
 
-#: The real app: ``calldesk.app.run_window`` over the populated ``CALLDESK_HOME``; the window
-#: class is wrapped only to install the paint watch on it and on its table's viewport.
-CALLDESK_CHILD = (
-    _PRELUDE
+#: The baselines' prelude: PySide6 first, as a plain PySide6 script starts.
+_PRELUDE = (
+    _TIMING
     + """
-app = QApplication(sys.argv)
-import calldesk.ui.qtapp as qtapp
-from calldesk.app import run_window
-
-Base = qtapp.MainWindow
-
-
-class Watched(Base):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.watch = PaintWatch(lambda: self.table.model().rowCount() > 0, self.table.viewport)
-        self.installEventFilter(self.watch)
-
-
-qtapp.MainWindow = Watched
-run_window(demo=False)
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+PaintWatch = define_paint_watch()
 """
 )
 
-#: The real app again, reporting once it has settled: attached to the real engine (not the
-#: starting stand-in), its list reloaded from the store and the panels built ahead of use
-#: (``MainWindow.prepare_panels``). Reports the time and the peak RSS then.
-CALLDESK_SETTLED_CHILD = (
-    _PRELUDE
+#: calldesk's prelude: nothing is imported before calldesk's own launcher runs, as when the rep
+#: starts ``calldesk`` (its console script calls ``calldesk.__main__.main()``). ``after_import(
+#: name, then)`` calls ``then(module)`` once ``name`` has been imported (a one-shot finder on
+#: ``sys.meta_path``), which is how the window class gets wrapped without importing it first.
+_LAUNCH = (
+    _TIMING
     + """
-app = QApplication(sys.argv)
-import calldesk.ui.qtapp as qtapp
-from calldesk.app import run_window
-
-Base = qtapp.MainWindow
 
 
-class Settled(Base):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.reloads = 0
-        self.poll = QTimer(self)
-        self.poll.timeout.connect(self.check)
-        self.poll.start(5)
+class _AfterImport:
+    def __init__(self, name, then):
+        self.name = name
+        self.then = then
 
-    def check(self):
-        if not self.attached or self.backend.starting:
-            return
-        if self.reloads == 0:
-            self.reloads = 1
-            self.model.loaded.connect(self.count)
-        elif self.reloads > 1 and self._queue_panel is not None:
-            print(json.dumps({"settled": time.time() - T0, "rss": peak_rss_mib()}), flush=True)
-            os._exit(0)
+    def find_spec(self, name, path, target=None):
+        if name != self.name:
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        run, then = spec.loader.exec_module, self.then
 
-    def count(self):
-        self.reloads += 1
+        def exec_module(module):
+            run(module)
+            then(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
 
 
-qtapp.MainWindow = Settled
-run_window(demo=False)
+def after_import(name, then):
+    sys.meta_path.insert(0, _AfterImport(name, then))
+"""
+)
+
+#: The real app, started the way its console script starts it (``calldesk.__main__.main()``: no
+#: command, so the window over the populated ``CALLDESK_HOME``); the window class is wrapped only
+#: to install the paint watch on it and on its table's viewport.
+CALLDESK_CHILD = (
+    _LAUNCH
+    + """
+
+
+def watch(qtapp):
+    PaintWatch = define_paint_watch()
+
+    class Watched(qtapp.MainWindow):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.watch = PaintWatch(lambda: self.table.model().rowCount() > 0,
+                                    self.table.viewport)
+            self.installEventFilter(self.watch)
+
+    qtapp.MainWindow = Watched
+
+
+after_import("calldesk.ui.qtapp", watch)
+from calldesk.__main__ import main
+main()
+"""
+)
+
+#: The real app again, started the same way, reporting once it has settled: attached to the real
+#: engine (not the starting stand-in), its list reloaded from the store and the panels built ahead
+#: of use (``MainWindow.prepare_panels``). Reports the time and the peak RSS then.
+CALLDESK_SETTLED_CHILD = (
+    _LAUNCH
+    + """
+
+
+def watch(qtapp):
+    from PySide6.QtCore import QTimer
+
+    class Settled(qtapp.MainWindow):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.reloads = 0
+            self.poll = QTimer(self)
+            self.poll.timeout.connect(self.check)
+            self.poll.start(5)
+
+        def check(self):
+            if not self.attached or self.backend.starting:
+                return
+            if self.reloads == 0:
+                self.reloads = 1
+                self.model.loaded.connect(self.count)
+            elif self.reloads > 1 and self._queue_panel is not None:
+                print(json.dumps({"settled": time.time() - T0, "rss": peak_rss_mib()}),
+                      flush=True)
+                os._exit(0)
+
+        def count(self):
+            self.reloads += 1
+
+    qtapp.MainWindow = Settled
+
+
+after_import("calldesk.ui.qtapp", watch)
+from calldesk.__main__ import main
+main()
 """
 )
 

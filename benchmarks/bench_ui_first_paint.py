@@ -2,8 +2,10 @@
 
 Against a bare PySide6 ``QMainWindow`` of the same size shown until its first paint, in the same
 run. Each case runs in a fresh interpreter (``QT_QPA_PLATFORM=offscreen``); the clock starts just
-before the child is spawned, so interpreter start-up and imports count. The calldesk child runs the
-real ``calldesk.app.run_window`` over a ``CALLDESK_HOME`` populated beforehand (not timed).
+before the child is spawned, so interpreter start-up and imports count. The calldesk child starts
+calldesk as its console script does (``calldesk.__main__.main()``, nothing imported before it)
+over a ``CALLDESK_HOME`` populated beforehand (not timed); the baselines are plain PySide6
+scripts.
 "Value" is the window's first paint event of a frame in which the call table *holds rows* (the
 bare window: its first paint event); the window's first paint of anything, and the moment that
 frame is fully drawn (the end of the paint pass, for both windows), are printed too. The calldesk
