@@ -110,6 +110,13 @@ def test_the_demo_controls_show_only_in_the_demo(qtbot: QtBot, calldesk_home: Pa
     assert not plain.demo_mark.isVisible() and not plain.offline_switch.isVisible()
     assert demo.demo_mark.isVisible() and demo.offline_switch.isVisible()
     assert demo.windowTitle().endswith("Demo") and not plain.windowTitle().endswith("Demo")
+    # The demo's spacer (built on attach, shown only in the demo) puts its mark at the far right;
+    # elsewhere the search box takes the free space, within its bounds.
+    mark_right = demo.demo_mark.mapTo(demo, demo.demo_mark.rect().topRight()).x()
+    assert mark_right > demo.width() - 40
+    low, high = window.SEARCH_WIDTHS
+    assert low <= plain.search.width() <= high
+    assert low <= demo.search.width() <= high
 
 
 def test_a_frame_closed_before_it_is_attached_closes_cleanly(
