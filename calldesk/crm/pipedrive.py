@@ -276,8 +276,7 @@ class PipedriveAdapter:
                         _detail(obj),
                     )
                 )
-            extra = body.get("additional_data")
-            cursor = opt_str(extra.get("next_cursor")) if isinstance(extra, dict) else None
+            cursor = _next_cursor(body)
             if not cursor:
                 break
         return items
@@ -327,11 +326,16 @@ class PipedriveAdapter:
                         _detail(item),
                     )
                 )
-            extra = body.get("additional_data")
-            cursor = opt_str(extra.get("next_cursor")) if isinstance(extra, dict) else None
+            cursor = _next_cursor(body)
             if not cursor:
                 break
         return items
+
+
+def _next_cursor(body: JSONObject) -> str | None:
+    """The v2 endpoints' cursor for the next page (``additional_data.next_cursor``), if any."""
+    extra = body.get("additional_data")
+    return opt_str(extra.get("next_cursor")) if isinstance(extra, dict) else None
 
 
 def _data(body: JSONValue, what: str) -> JSONValue:

@@ -166,6 +166,19 @@ def _summary(row: sqlite3.Row) -> CallSummary:
     return CallSummary(row[0], row[1], row[2], _STATES[row[3]], bool(row[4]), *row[5:12])
 
 
+def _stored_row(row: sqlite3.Row) -> CallRow:
+    """The list columns a ``calls`` row holds (read by column name)."""
+    return CallRow(
+        when_ts=row["when_ts"],
+        who=row["who"],
+        phone=row["phone"],
+        direction=row["direction"],
+        duration_s=row["duration_s"],
+        outcome=row["outcome"],
+        note_preview=row["note_preview"],
+    )
+
+
 def _in(column: str, values: Iterable[str], where: list[str], params: list[Any]) -> None:
     items = list(values)
     where.append(f"{column} IN ({', '.join('?' for _ in items)})")
@@ -256,17 +269,7 @@ class CallStore:
     def row(self, local_id: str) -> CallRow | None:
         """The list columns stored for the record."""
         row = self._db.query_one("SELECT * FROM calls WHERE local_id = ?", (local_id,))
-        if row is None:
-            return None
-        return CallRow(
-            when_ts=row["when_ts"],
-            who=row["who"],
-            phone=row["phone"],
-            direction=row["direction"],
-            duration_s=row["duration_s"],
-            outcome=row["outcome"],
-            note_preview=row["note_preview"],
-        )
+        return None if row is None else _stored_row(row)
 
     def conflict(self, local_id: str) -> ConflictVersion | None:
         """The clashing CRM version of a record in conflict, with the local and base versions."""
@@ -609,16 +612,7 @@ class CallStore:
             for call in rows:
                 fields = decode_json(call["fields"]) or {}
                 row, search_text = self._builder(account, fields)
-                stored = CallRow(
-                    when_ts=call["when_ts"],
-                    who=call["who"],
-                    phone=call["phone"],
-                    direction=call["direction"],
-                    duration_s=call["duration_s"],
-                    outcome=call["outcome"],
-                    note_preview=call["note_preview"],
-                )
-                if row != stored:
+                if row != _stored_row(call):
                     write_fields(conn, call["local_id"], fields, row, search_text)
         last: str = rows[-1]["local_id"]
         return last

@@ -55,6 +55,17 @@ async def sync_runtime(
         yield runtime
 
 
+def close_calls(server: SandboxServer) -> dict[str, dict[str, object]]:
+    """The Close sandbox's call records by id."""
+    calls: dict[str, dict[str, object]] = server.sandbox.apis[Vendor.CLOSE].calls  # type: ignore[attr-defined]
+    return calls
+
+
+def close_calls_with_phone(server: SandboxServer, phone: str) -> list[dict[str, object]]:
+    """The Close sandbox's call records for ``phone``."""
+    return [c for c in close_calls(server).values() if c["phone"] == phone]
+
+
 def close_values(i: int, **extra: Any) -> dict[str, Any]:
     """Values for a Close call that ``find_created`` can tell apart from every other ``i``."""
     return {

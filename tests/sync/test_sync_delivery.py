@@ -17,6 +17,8 @@ from calldesk.store.local import LocalStore
 from calldesk.store.paths import Paths
 from tests.sync.sync_support import (
     FAST_BACKOFF,
+    close_calls,
+    close_calls_with_phone,
     close_values,
     outbox_empty,
     sandbox_account,
@@ -54,15 +56,6 @@ class SwitchableNetwork(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _close_calls(server: SandboxServer) -> dict[str, dict[str, object]]:
-    calls: dict[str, dict[str, object]] = server.sandbox.apis[Vendor.CLOSE].calls  # type: ignore[attr-defined]
-    return calls
-
-
-def _with_phone(server: SandboxServer, phone: str) -> list[dict[str, object]]:
-    return [c for c in _close_calls(server).values() if c["phone"] == phone]
-
-
 @pytest.mark.asyncio
 async def test_offline_saves_wait_quietly_and_go_out_when_back_online(
     sandbox_server: SandboxServer, tmp_path: Path
@@ -97,7 +90,7 @@ async def test_offline_saves_wait_quietly_and_go_out_when_back_online(
         for i, record in enumerate(records):
             synced = await rt.service.find("c", record.local_id)
             assert synced.state is SyncState.SYNCED
-            assert len(_with_phone(sandbox_server, f"+1650555{60 + i:04d}")) == 1
+            assert len(close_calls_with_phone(sandbox_server, f"+1650555{60 + i:04d}")) == 1
 
 
 @pytest.mark.asyncio
@@ -118,7 +111,7 @@ async def test_pacing_under_a_rate_limit_meets_few_429s(
         assert await rt.engine.drain("c", timeout=60, settle=outbox_empty(rt, "c"))
     assert counter.by_route[UPDATE] - counter.by_status[429] >= 60
     assert counter.rate_limited <= 2
-    notes = {c["note"] for c in _close_calls(sandbox_server).values()}
+    notes = {c["note"] for c in close_calls(sandbox_server).values()}
     assert {f"paced {n}" for n in range(60)} <= notes
 
 
@@ -134,7 +127,7 @@ async def test_a_create_whose_answer_was_lost_is_adopted_not_duplicated(
         sandbox_server.sandbox.faults.set(Vendor.CLOSE, commit_then_drop=0.0)
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
         synced = await rt.service.find("c", record.local_id)
-    matches = _with_phone(sandbox_server, "+16505550070")
+    matches = close_calls_with_phone(sandbox_server, "+16505550070")
     assert len(matches) == 1
     assert synced.remote_id == matches[0]["id"]
     assert counter.by_route[CREATE] == counter.dropped  # never resent after the drop
@@ -160,7 +153,7 @@ async def test_a_create_left_in_flight_by_a_crash_is_adopted_on_restart(
     async with sync_runtime(tmp_path, [account]) as rt:
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
         synced = await rt.service.find("c", record.local_id)
-    matches = _with_phone(sandbox_server, "+16505550080")
+    matches = close_calls_with_phone(sandbox_server, "+16505550080")
     assert len(matches) == 1
     assert synced.remote_id == matches[0]["id"]
     assert sandbox_server.sandbox.counters[Vendor.CLOSE].by_route[CREATE] == 1

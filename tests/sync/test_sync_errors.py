@@ -12,6 +12,8 @@ from calldesk.domain import Account, Changes, OpState, SyncState, Vendor
 from calldesk.sandbox import SANDBOX_KEYS, SandboxServer
 from calldesk.store.local import LocalStore
 from tests.sync.sync_support import (
+    close_calls,
+    close_calls_with_phone,
     close_values,
     nothing_pending,
     outbox_empty,
@@ -21,15 +23,6 @@ from tests.sync.sync_support import (
 )
 
 CREATE = "POST /api/v1/activity/call/"
-
-
-def _close_calls(server: SandboxServer) -> dict[str, dict[str, object]]:
-    calls: dict[str, dict[str, object]] = server.sandbox.apis[Vendor.CLOSE].calls  # type: ignore[attr-defined]
-    return calls
-
-
-def _with_phone(server: SandboxServer, phone: str) -> list[dict[str, object]]:
-    return [c for c in _close_calls(server).values() if c["phone"] == phone]
 
 
 @pytest.mark.asyncio
@@ -50,7 +43,7 @@ async def test_server_errors_are_retried_with_backoff_until_they_succeed(
         assert "503" in (queued[0].last_error or "") or queued[0].last_error
         sandbox_server.sandbox.faults.set(Vendor.CLOSE, error_rate=0.0)
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
-    assert len(_with_phone(sandbox_server, "+16505550010")) == 1
+    assert len(close_calls_with_phone(sandbox_server, "+16505550010")) == 1
 
 
 @pytest.mark.asyncio
@@ -79,7 +72,7 @@ async def test_a_rate_limit_waits_what_the_vendor_said_then_succeeds(
         assert next_request_at >= blocked_until - 0.05
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
     assert counter.rate_limited == 1
-    assert len(_with_phone(sandbox_server, "+16505550011")) == 1
+    assert len(close_calls_with_phone(sandbox_server, "+16505550011")) == 1
 
 
 @pytest.mark.asyncio
@@ -114,7 +107,7 @@ async def test_a_wrong_key_pauses_the_account_once_and_resume_sends_after_the_fi
         assert resumed >= 1
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
     for i in range(3):
-        assert len(_with_phone(sandbox_server, f"+1650555{20 + i:04d}")) == 1
+        assert len(close_calls_with_phone(sandbox_server, f"+1650555{20 + i:04d}")) == 1
 
 
 @pytest.mark.asyncio
@@ -139,7 +132,7 @@ async def test_a_payload_close_refuses_fails_with_the_vendor_message(
         assert "604800" in (failed.last_error or "")
         assert (await rt.service.find("c", record.local_id)).state is SyncState.FAILED
     assert sandbox_server.sandbox.counters[Vendor.CLOSE].by_route[CREATE] == 1
-    assert _with_phone(sandbox_server, "+16505550030") == []
+    assert close_calls_with_phone(sandbox_server, "+16505550030") == []
 
 
 @pytest.mark.asyncio
@@ -157,7 +150,7 @@ async def test_update_and_delete_of_a_call_deleted_in_the_crm_are_conflicts(
         for record in (edited, deleted):
             remote_id = (await rt.service.find("c", record.local_id)).remote_id
             assert remote_id is not None
-            del _close_calls(sandbox_server)[remote_id]  # someone deletes it in Close
+            del close_calls(sandbox_server)[remote_id]  # someone deletes it in Close
         await rt.service.update_call("c", edited.local_id, {"note": "too late"})
         await rt.service.delete_call("c", deleted.local_id)
         rt.engine.start()
@@ -188,7 +181,7 @@ async def test_a_truncated_create_response_is_retried_without_a_duplicate(
         sandbox_server.sandbox.faults.set(Vendor.CLOSE, truncated_body=0.0)
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
         synced = await rt.service.find("c", record.local_id)
-    matches = _with_phone(sandbox_server, "+16505550050")
+    matches = close_calls_with_phone(sandbox_server, "+16505550050")
     assert len(matches) == 1
     assert synced.remote_id == matches[0]["id"]
     assert synced.state is SyncState.SYNCED
