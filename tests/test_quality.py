@@ -18,7 +18,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_layer_contract_holds() -> None:
-    exe = shutil.which("lint-imports")
+    # The interpreter running the tests may be a venv's, not activated: look beside it first.
+    beside = Path(sys.executable).with_name("lint-imports")
+    exe = str(beside) if beside.is_file() else shutil.which("lint-imports")
     assert exe, "import-linter is not installed (pip install -e '.[test]')"
     result = _run(exe, "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
