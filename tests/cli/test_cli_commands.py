@@ -156,7 +156,7 @@ def test_add_with_the_keyring_uses_a_hidden_prompt_on_a_tty(
         prompts.append(prompt)
         return "typed-key-4567"
 
-    monkeypatch.setattr("calldesk.cli.getpass.getpass", fake_getpass)
+    monkeypatch.setattr("calldesk.cli.accounts.getpass.getpass", fake_getpass)
     streams = Streams(stdin=Tty(), stdout=io.StringIO(), stderr=io.StringIO())
     assert run(["accounts", "add", "tty", "--vendor", "apollo"], streams=streams) == 0
     assert prompts == ["API key for tty: "]
