@@ -1,27 +1,19 @@
-"""The cache of call records: the paged call list, full-text search and the refresh merge.
+"""The cache of call records: reading them, the refresh merge and conflicts.
 
-Reads serve the call list (:meth:`CallStore.list_calls` pages through 100,000 rows of
-``call_rows``, the narrow list lines of schema 5, via its ``(deleted, column, when_ts)`` indexes,
-one per sort column; counts are index-only)
-and instant search (:func:`fts_query` turns whatever a rep types into a safe FTS5 prefix query
-over ``calls_fts``, which holds only live calls and whose rowids sort by time, so the newest page
-of hits is read straight off it and a count never touches ``calls``). From schema 4 the index is
-written after a save's commit (``calldesk.store.search``), and from schema 5 so are the list
-lines; every list, count and search first applies what is still pending, so it always sees the
-latest saves.
-:meth:`CallStore.upsert_remote` merges what the CRM returns without ever clobbering pending local
-edits; a clash becomes a conflict the rep resolves field by field with
-:meth:`CallStore.resolve_conflict`.
+The call list's reads (pages, counts, search) live in :mod:`calldesk.store.call_list`;
+:class:`CallStore` hands them on (its names are re-exported here). :meth:`CallStore.upsert_remote`
+merges what the CRM returns without ever clobbering pending local edits; a clash becomes a
+conflict the rep resolves field by field with :meth:`CallStore.resolve_conflict`. From schema 4
+the search index, and from schema 5 the list lines, are written after a save's commit
+(``calldesk.store.search``); every list, count and search first applies what is still pending.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
 
 from calldesk.domain.model import (
     CallRecord,
@@ -35,6 +27,15 @@ from calldesk.domain.model import (
     new_op_id,
     utcnow,
 )
+from calldesk.store.call_counts import CallCounter
+from calldesk.store.call_list import (
+    CallListReader,
+    CallQuery,
+    CallSummary,
+    SortKey,
+    fts_query,
+    search_bucket,
+)
 from calldesk.store.db import (
     Database,
     StoreBugError,
@@ -42,11 +43,6 @@ from calldesk.store.db import (
     decode_time,
     encode_json,
     encode_time,
-)
-from calldesk.store.migrations import (
-    SEARCH_BUCKET_MAX,
-    SEARCH_KEY_SHIFT,
-    SEARCH_RID_MASK,
 )
 from calldesk.store.records import (
     CallRow,
@@ -64,85 +60,18 @@ from calldesk.store.records import (
 )
 from calldesk.store.search import SearchIndexer
 
-SortKey = Literal[
-    "when", "who", "phone", "direction", "duration", "outcome", "note", "state", "account"
+__all__ = [
+    "CONFLICT_MESSAGE",
+    "CallQuery",
+    "CallStore",
+    "CallSummary",
+    "ConflictVersion",
+    "SortKey",
+    "fts_query",
+    "search_bucket",
 ]
 
-_SORT_COLUMNS: Mapping[str, str] = {
-    "when": "when_ts",
-    "who": "who",
-    "phone": "phone",
-    "direction": "direction",
-    "duration": "duration_s",
-    "outcome": "outcome",
-    "note": "note_preview",
-    "state": "state",
-    "account": "account",
-}
-
-_WORD = re.compile(r"\w+")
-
-_MATCH = "WHERE calls_fts MATCH ?"
-_STATES: Mapping[str, SyncState] = {state.value: state for state in SyncState}
-_UNSYNCED_STATES = tuple(state.value for state in SyncState if state != SyncState.SYNCED)
-
 CONFLICT_MESSAGE = "The call was changed in the CRM after this edit was made."
-
-
-def fts_query(text: str) -> str | None:
-    """Turn what a rep typed into a safe FTS5 query: every word quoted, the last one a prefix.
-
-    Quotes, ``*``, parentheses and operators such as ``AND``/``NEAR`` are treated as plain text,
-    so no input can raise. Returns ``None`` when ``text`` holds no searchable word.
-    """
-    words = _WORD.findall(text)
-    if not words:
-        return None
-    terms = [f'"{word}"' for word in words]  # \w never matches a quote
-    if not text[-1].isspace():
-        terms[-1] += "*"
-    return " ".join(terms)
-
-
-@dataclass(frozen=True, slots=True)
-class CallQuery:
-    """What the call list shows: filters, sort order and one page.
-
-    Empty tuples mean "no filter". ``since``/``until`` are UTC epoch seconds (``since``
-    inclusive, ``until`` exclusive). ``not_synced`` keeps every record whose state is not synced;
-    use ``states=(SyncState.FAILED,)`` for "failed". ``text`` is a full-text search as typed.
-    """
-
-    accounts: tuple[str, ...] = ()
-    outcomes: tuple[str, ...] = ()
-    states: tuple[SyncState, ...] = ()
-    not_synced: bool = False
-    since: float | None = None
-    until: float | None = None
-    text: str = ""
-    include_deleted: bool = False
-    sort: SortKey = "when"
-    descending: bool = True
-    limit: int = 100
-    offset: int = 0
-
-
-class CallSummary(NamedTuple):
-    """One line of the call list (immutable; a named tuple because a page of them is built per
-    keystroke and a frozen dataclass costs five times as much to construct)."""
-
-    local_id: str
-    account: str
-    remote_id: str | None
-    state: SyncState
-    deleted: bool
-    when_ts: float | None
-    who: str
-    phone: str
-    direction: str
-    duration_s: int | None
-    outcome: str
-    note_preview: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,16 +83,6 @@ class ConflictVersion:
     base_fields: dict[str, JSONValue]
     remote_fields: dict[str, JSONValue]
     remote_updated_at: datetime | None
-
-
-#: The ``call_rows`` columns a :class:`CallSummary` is read from, in its field order.
-_SUMMARY_COLUMNS = ", ".join(CallSummary._fields)
-_SUMMARY_COLUMNS_C = ", ".join(f"c.{name}" for name in CallSummary._fields)
-
-
-def _summary(row: sqlite3.Row) -> CallSummary:
-    """A :class:`CallSummary` from a row selected as ``_SUMMARY_COLUMNS`` (by position)."""
-    return CallSummary(row[0], row[1], row[2], _STATES[row[3]], bool(row[4]), *row[5:12])
 
 
 def _stored_row(row: sqlite3.Row) -> CallRow:
@@ -179,61 +98,7 @@ def _stored_row(row: sqlite3.Row) -> CallRow:
     )
 
 
-def _in(column: str, values: Iterable[str], where: list[str], params: list[Any]) -> None:
-    items = list(values)
-    where.append(f"{column} IN ({', '.join('?' for _ in items)})")
-    params.extend(items)
-
-
-def search_bucket(when_ts: float | None) -> int:
-    """The second a call's search-index rowid sorts by (mirrors the migration's SQL)."""
-    if when_ts is None:
-        return 0
-    if when_ts < 0:
-        return 1
-    if when_ts >= SEARCH_BUCKET_MAX - 1:
-        return SEARCH_BUCKET_MAX
-    return int(when_ts) + 1
-
-
-def _filters(query: CallQuery, prefix: str = "") -> tuple[list[str], list[Any]]:
-    """SQL terms for ``query``'s filters other than ``text`` (and ``deleted`` when included)."""
-    where: list[str] = []
-    params: list[Any] = []
-    if query.accounts:
-        _in(f"{prefix}account", query.accounts, where, params)
-    if query.outcomes:
-        _in(f"{prefix}outcome", query.outcomes, where, params)
-    if query.states:
-        _in(f"{prefix}state", (state.value for state in query.states), where, params)
-    if query.not_synced:
-        # IN rather than != so the (deleted, state, when_ts) index serves it
-        _in(f"{prefix}state", _UNSYNCED_STATES, where, params)
-    if query.since is not None:
-        where.append(f"{prefix}when_ts >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        where.append(f"{prefix}when_ts < ?")
-        params.append(query.until)
-    return where, params
-
-
-def _hint(query: CallQuery) -> str:
-    """Steer "not synced" to the state index: without statistics SQLite would rather walk every
-    live call in time order (no sort) than sort the few unsynced ones."""
-    if query.not_synced and not query.include_deleted and not query.text.strip():
-        return " INDEXED BY call_rows_live_state"
-    return ""
-
-
-def _where_sql(where: list[str]) -> str:
-    return (" WHERE " + " AND ".join(where)) if where else ""
-
-
-def _time_order(row: sqlite3.Row) -> tuple[bool, float, int]:
-    """Sort key of SQLite's ``ORDER BY when_ts, rid`` (NULL first) for a ``_search_page`` row."""
-    when = row[5]
-    return (when is not None, 0.0 if when is None else float(when), int(row[12]))
+_ALL_CALLS = CallQuery()
 
 
 class CallStore:
@@ -248,6 +113,8 @@ class CallStore:
         self._db = db
         self._builder = builder
         self._search_index = search_index or SearchIndexer(db)
+        self._list = CallListReader(db, self._search_index)
+        self._counter = CallCounter(db, self._search_index)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -284,143 +151,23 @@ class CallStore:
             remote_updated_at=decode_time(row["conflict_updated_at"]),
         )
 
-    def list_calls(self, query: CallQuery = CallQuery()) -> list[CallSummary]:
-        """Return one page of the call list, filtered and sorted.
-
-        Ties are broken newest first, then by ``rid`` (the same direction as the sort). With
-        ``text``, only live (not deleted) records can match.
-        """
-        column = _SORT_COLUMNS.get(query.sort)
-        if column is None:
-            raise StoreBugError(f"unknown sort key {query.sort!r}")
-        if query.limit < 0 or query.offset < 0:
-            raise StoreBugError("limit and offset must not be negative")
-        self._search_index.flush()  # the list lines and index of every save so far
-        where, params = _filters(query)
-        if not query.include_deleted:
-            where.append("deleted = 0")
-        if query.text.strip():
-            match = fts_query(query.text)
-            if match is None:
-                return []
-            if query.sort == "when":
-                return self._search_page(query, match)
-            where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
-            params.append(match)
-        direction = "DESC" if query.descending else "ASC"
-        order = f"{column} {direction}, " if column != "when_ts" else ""
-        sql = (
-            f"SELECT {_SUMMARY_COLUMNS} FROM call_rows{_hint(query)}{_where_sql(where)} "
-            f"ORDER BY {order}when_ts {direction}, rid {direction} LIMIT ? OFFSET ?"
-        )
-        rows = self._db.query(sql, [*params, query.limit, query.offset])
-        return [_summary(row) for row in rows]
-
-    def _search_page(self, query: CallQuery, match: str) -> list[CallSummary]:
-        """A page of search hits in time order, walking the time-ordered search index.
-
-        ``calls_fts`` rowids sort like (second of ``when_ts``, ``rid``), so the first
-        ``offset + limit`` hits in rowid order are the page, except that calls within the boundary
-        second may be ordered differently by their exact time: those are all fetched and the few
-        candidates sorted exactly. No other match is looked up in ``calls``.
-        """
-        need = query.offset + query.limit
-        if need == 0:
-            return []
-        where, params = _filters(query, "c.")
-        where.insert(0, "f.calls_fts MATCH ?")
-        params.insert(0, match)
-        if query.since is not None:
-            where.append("f.rowid >= ?")
-            params.append(search_bucket(query.since) << SEARCH_KEY_SHIFT)
-        if query.until is not None:
-            where.append("f.rowid < ?")
-            params.append((search_bucket(query.until) + 1) << SEARCH_KEY_SHIFT)
-        descending = query.descending
-        direction = "DESC" if descending else "ASC"
-        select = (
-            f"SELECT {_SUMMARY_COLUMNS_C}, c.rid AS rid, f.rowid AS search_key "
-            f"FROM calls_fts f CROSS JOIN call_rows c ON c.rid = (f.rowid & {SEARCH_RID_MASK})"
-        )
-        rows = self._db.query(
-            f"{select}{_where_sql(where)} ORDER BY f.rowid {direction} LIMIT ?",
-            [*params, need + 1],
-        )
-        if len(rows) > need:
-            rows, boundary = rows[:need], rows[need]
-            last = int(rows[-1][13])
-            bucket = last >> SEARCH_KEY_SHIFT
-            if int(boundary[13]) >> SEARCH_KEY_SHIFT == bucket:
-                # the rest of the boundary second
-                low, high = bucket << SEARCH_KEY_SHIFT, (bucket + 1) << SEARCH_KEY_SHIFT
-                bounds = (
-                    ("f.rowid >= ?", "f.rowid < ?")
-                    if descending
-                    else ("f.rowid > ?", "f.rowid < ?")
-                )
-                extra = self._db.query(
-                    f"{select}{_where_sql([*where, *bounds])}",
-                    [*params, *((low, last) if descending else (last, high))],
-                )
-                rows = [*rows, *extra]
-        rows.sort(key=_time_order, reverse=descending)
-        return [_summary(row) for row in rows[query.offset : need]]
+    def list_calls(self, query: CallQuery = _ALL_CALLS) -> list[CallSummary]:
+        """One page of the call list (:meth:`CallListReader.list_calls`)."""
+        return self._list.list_calls(query)
 
     def outcomes(self) -> list[str]:
-        """The outcomes the live calls have (as the list shows them), alphabetically.
+        """The outcomes the live calls have, alphabetically."""
+        return self._list.outcomes()
 
-        Read off ``call_rows_live_outcome`` (index-only): one step per distinct value.
-        """
-        self._search_index.flush()
-        rows = self._db.query(
-            "SELECT DISTINCT outcome FROM call_rows WHERE deleted = 0 AND outcome != '' "
-            "ORDER BY outcome COLLATE NOCASE, outcome"
-        )
-        return [str(row[0]) for row in rows]
-
-    def count_calls(self, query: CallQuery = CallQuery()) -> int:
-        """Return how many records match ``query``'s filters (paging ignored).
-
-        Index-only: the count of "All calls" walks ``call_rows_live_when``; a search without other
-        filters is counted in the search index alone (which holds exactly the live calls).
-        """
-        self._search_index.flush()
-        where, params = _filters(query)
-        if query.text.strip():
-            match = fts_query(query.text)
-            if match is None:
-                return 0
-            if not where:
-                row = self._db.query_one(f"SELECT COUNT(*) FROM calls_fts {_MATCH}", (match,))
-                return 0 if row is None else int(row[0])
-            where.append(f"rid IN (SELECT rowid & {SEARCH_RID_MASK} FROM calls_fts {_MATCH})")
-            params.append(match)
-        if not query.include_deleted:
-            where.append("deleted = 0")
-        row = self._db.query_one(
-            f"SELECT COUNT(*) FROM call_rows{_hint(query)}{_where_sql(where)}", params
-        )
-        return 0 if row is None else int(row[0])
+    def count_calls(self, query: CallQuery = _ALL_CALLS) -> int:
+        """How many records match ``query``'s filters (:meth:`CallCounter.count_calls`)."""
+        return self._counter.count_calls(query)
 
     def search(
         self, text: str, accounts: tuple[str, ...] = (), limit: int = 50
     ) -> list[CallSummary]:
         """Full-text search as the rep types, best matches first (live records only)."""
-        match = fts_query(text)
-        if match is None:
-            return []
-        self._search_index.flush()
-        where = ["calls_fts MATCH ?"]
-        params: list[Any] = [match]
-        if accounts:
-            _in("c.account", accounts, where, params)
-        rows = self._db.query(
-            f"SELECT {_SUMMARY_COLUMNS_C} FROM calls_fts "
-            f"CROSS JOIN call_rows c ON c.rid = (calls_fts.rowid & {SEARCH_RID_MASK}) "
-            f"WHERE {' AND '.join(where)} ORDER BY calls_fts.rank, c.when_ts DESC LIMIT ?",
-            [*params, limit],
-        )
-        return [_summary(row) for row in rows]
+        return self._list.search(text, accounts, limit)
 
     # -- refresh merge ---------------------------------------------------------------------
 

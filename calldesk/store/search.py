@@ -2,8 +2,9 @@
 
 From schema 4 a save's durable transaction only notes in ``search_pending`` which calls need
 (re-)indexing (triggers on ``calls``; see ``calldesk.store.migrations``). :class:`SearchIndexer`
-applies those notes to ``calls_fts`` and (schema 5) to ``call_rows``, the narrow table the list,
-its counts and sorts read, in a second, short transaction on the same connection:
+applies those notes to ``calls_fts``, (schema 5) to ``call_rows``, the narrow table the list and
+its sorts read, and (schema 6) to ``call_counts``, its counts, in a second, short transaction on
+the same connection:
 
 * right after each write job on the database worker (``DbWorker`` queues it before any later job);
 * before any list, count or search query (:meth:`SearchIndexer.flush` is cheap when nothing
@@ -29,22 +30,41 @@ _UNCHANGED = (
     "AND p.old_text IS c.search_text"
 )
 
+
+def _count_lines(sign: str) -> str:
+    """Add (``+``) or take away (``-``) the noted calls' current list lines in ``call_counts``."""
+    return f"""INSERT INTO call_counts (deleted, account, state, n)
+        SELECT r.deleted, r.account, r.state, {sign}COUNT(*) FROM search_pending p
+        CROSS JOIN call_rows r ON r.rid = p.rid
+        GROUP BY r.deleted, r.account, r.state
+        ON CONFLICT (deleted, account, state) DO UPDATE SET n = n + excluded.n"""
+
+
 _APPLY = (
     # drop the entries the index holds for the noted calls ...
     f"""INSERT INTO calls_fts (calls_fts, rowid, search_text)
         SELECT 'delete', p.old_key, p.old_text FROM search_pending p
         LEFT JOIN calls c ON c.rid = p.rid
-        WHERE p.old_key IS NOT NULL AND NOT ({_UNCHANGED})""",
+        WHERE p.old_key IS NOT NULL AND NOT ({_UNCHANGED})
+        ORDER BY p.old_key""",
     # ... and add the current entry of each noted call that is still there and live
+    # (CROSS JOIN: the notes drive the join; left to itself the planner walked every call of
+    # the ``rid <= mask`` range and looked each up in the notes. In key order: FTS5 flushes its
+    # pending terms whenever a rowid is not above the last one, so unsorted keys made a bulk
+    # refresh write one tiny segment per call.)
     f"""INSERT INTO calls_fts (rowid, search_text)
-        SELECT {_NEW_KEY}, c.search_text FROM search_pending p
-        JOIN calls c ON c.rid = p.rid
+        SELECT {_NEW_KEY} AS new_key, c.search_text FROM search_pending p
+        CROSS JOIN calls c ON c.rid = p.rid
         WHERE c.deleted = 0 AND c.rid <= {SEARCH_RID_MASK}
-          AND NOT (p.old_key IS NOT NULL AND {_UNCHANGED})""",
-    # the list lines of the noted calls, from their current rows (gone when the call is)
+          AND NOT (p.old_key IS NOT NULL AND {_UNCHANGED})
+        ORDER BY new_key""",
+    # the list lines of the noted calls, from their current rows (gone when the call is), and
+    # the counts of lines (schema 6): minus the old lines, plus the new ones
+    _count_lines("-"),
     "DELETE FROM call_rows WHERE rid IN (SELECT rid FROM search_pending)",
     f"""INSERT INTO call_rows SELECT {row_select_sql("c")} FROM search_pending p
-        JOIN calls c ON c.rid = p.rid""",
+        CROSS JOIN calls c ON c.rid = p.rid""",
+    _count_lines("+"),
     "DELETE FROM search_pending",
 )
 
@@ -67,6 +87,11 @@ class SearchIndexer:
         conn = self._db.connection
         with translate_errors():
             return conn.total_changes, int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @property
+    def seen(self) -> tuple[int, int]:
+        """The version the index was last current at (moves with every write that came after)."""
+        return self._seen
 
     @property
     def stale(self) -> bool:

@@ -191,7 +191,7 @@ def test_v4_to_v5_moves_the_list_to_call_rows_and_keeps_every_operation(db_path:
     store = LocalStore.open(db_path, build)
     try:
         conn = store.db.connection
-        assert user_version(conn) == LATEST_VERSION == 5
+        assert user_version(conn) == LATEST_VERSION
         names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
         assert "call_rows_live_when" in names
         assert not {name for name in names if name.startswith("calls_live_")}
