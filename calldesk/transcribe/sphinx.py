@@ -1,0 +1,98 @@
+"""The built-in engine: PocketSphinx with the US English model its PyPI package ships.
+
+Works with nothing downloaded; lower quality than Whisper. The audio is decoded in chunks of
+:data:`CHUNK_S` seconds, each one utterance for the decoder (a recording shorter than a chunk is
+decoded exactly as the bare API would), and the recognised words are grouped into segments at
+pauses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from calldesk.transcribe.audio import SAMPLE_RATE, duration_s, pcm_chunks
+from calldesk.transcribe.engine import (
+    CancelledFn,
+    EngineSpec,
+    EngineUnavailable,
+    ProgressFn,
+    Segment,
+    TranscriptionCancelled,
+)
+
+#: Seconds of audio per decoder utterance (bounds memory and the time between cancel checks).
+CHUNK_S = 30.0
+#: A pause at least this long starts a new segment.
+PAUSE_S = 0.6
+#: A segment holds at most this many words.
+MAX_WORDS = 24
+_FRAMES_PER_S = 100  # pocketsphinx's default frame rate
+
+
+class SphinxEngine:
+    """PocketSphinx, English only (its shipped model); ``spec.language`` must be en or None."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, spec: EngineSpec) -> None:
+        language = (spec.language or "en").split("-")[0].lower()
+        if language != "en":
+            raise EngineUnavailable(
+                f"the built-in engine understands English only, not {spec.language!r}; "
+                "choose the Whisper engine for other languages"
+            )
+        import pocketsphinx
+
+        pocketsphinx.set_loglevel("FATAL")
+        self._decoder = pocketsphinx.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+
+    def transcribe(
+        self, path: Path, *, on_progress: ProgressFn, cancelled: CancelledFn
+    ) -> Iterator[Segment]:
+        total = duration_s(path)
+        on_progress(0.0, total)
+        for start, samples in pcm_chunks(path, CHUNK_S):
+            if cancelled():
+                raise TranscriptionCancelled("transcription cancelled")
+            decoder = self._decoder
+            decoder.start_utt()
+            decoder.process_raw(samples.tobytes(), full_utt=True)
+            decoder.end_utt()
+            words = [
+                (
+                    start + s.start_frame / _FRAMES_PER_S,
+                    start + (s.end_frame + 1) / _FRAMES_PER_S,
+                    s.word,
+                )
+                for s in decoder.seg()
+            ]
+            yield from _group(words)
+            on_progress(start + samples.shape[0] / SAMPLE_RATE, total)
+
+
+def _clean(word: str) -> str | None:
+    if word.startswith(("<", "[")) or not word:
+        return None  # <s>, </s>, <sil>, [NOISE]
+    return word.split("(", maxsplit=1)[0]  # alternate pronunciations: word(2)
+
+
+def _group(words: list[tuple[float, float, str]]) -> Iterator[Segment]:
+    current: list[tuple[float, float, str]] = []
+    for begin, end, raw in words:
+        word = _clean(raw)
+        if word is None:
+            if current and end - begin >= PAUSE_S:
+                yield _segment(current)
+                current = []
+            continue
+        current.append((begin, end, word))
+        if len(current) >= MAX_WORDS:
+            yield _segment(current)
+            current = []
+    if current:
+        yield _segment(current)
+
+
+def _segment(words: list[tuple[float, float, str]]) -> Segment:
+    return Segment(words[0][0], words[-1][1], " ".join(w for _, _, w in words))
