@@ -84,6 +84,12 @@ COMMANDS: tuple[Command, ...] = (
         ("queue [--json]",),
     ),
     Command(
+        "transcribe",
+        "calldesk.cli.transcribe:configure",
+        "transcribe a recording on this machine",
+        ("transcribe FILE [--engine NAME] [--model NAME|DIR] [--language CODE] [--json]",),
+    ),
+    Command(
         "sandbox",
         "calldesk.cli.sandbox:configure",
         "serve the sandbox CRMs",

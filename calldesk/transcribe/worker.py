@@ -76,14 +76,17 @@ def _main(path: str, spec: EngineSpec, conn: Connection, cancel: EventFlag) -> N
     """The worker process: transcribe ``path`` and report over ``conn``."""
     started = time.monotonic()
     last = 0.0
+    sent = -1.0
     done = 0.0
 
     def on_progress(done_s: float, total_s: float | None) -> None:
-        nonlocal last, done
+        # at most every PROGRESS_EVERY_S, but never skipping a step of 5 %
+        nonlocal last, sent, done
         done = done_s
         now = time.monotonic()
-        if now - last >= PROGRESS_EVERY_S:
-            last = now
+        step = 0.05 * total_s if total_s else float("inf")
+        if now - last >= PROGRESS_EVERY_S or done_s - sent >= step:
+            last, sent = now, done_s
             conn.send(Progress(done_s, total_s))
 
     try:

@@ -26,16 +26,31 @@ def speak(text: str, out: Path) -> Path:
     return out
 
 
-def loop_wav(source: Path, out: Path, seconds: float) -> Path:
-    """Write ``out``: ``source`` repeated until it lasts at least ``seconds``."""
+def loop_wav(source: Path, out: Path, seconds: float, pause_s: float = 0.5) -> Path:
+    """Write ``out``: ``source`` repeated, with a pause between, until it lasts ``seconds``."""
     with wave.open(str(source), "rb") as src:
         params = src.getparams()
-        frames = src.readframes(src.getnframes())
-    repeats = max(1, int(seconds * params.framerate / params.nframes) + 1)
+        silence = b"\0" * (int(pause_s * params.framerate) * params.sampwidth * params.nchannels)
+        frames = src.readframes(src.getnframes()) + silence
+    per_repeat = params.nframes + int(pause_s * params.framerate)
+    repeats = max(1, int(seconds * params.framerate / per_repeat) + 1)
     with wave.open(str(out), "wb") as dst:
         dst.setparams(params)
         for _ in range(repeats):
             dst.writeframes(frames)
+    return out
+
+
+def pad_wav(source: Path, out: Path, lead_s: float) -> Path:
+    """Write ``out``: ``lead_s`` seconds of silence, then ``source`` (a long file that a
+    voice-activity detector gets through quickly)."""
+    with wave.open(str(source), "rb") as src:
+        params = src.getparams()
+        frames = src.readframes(src.getnframes())
+    with wave.open(str(out), "wb") as dst:
+        dst.setparams(params)
+        dst.writeframes(b"\0" * (int(lead_s * params.framerate) * params.sampwidth))
+        dst.writeframes(frames)
     return out
 
 

@@ -47,9 +47,10 @@ def test_the_built_in_engine_hears_the_sentence(sentence_wav: Path) -> None:
 
 
 def test_a_long_recording_is_read_in_bounded_chunks_with_steady_progress(long_wav: Path) -> None:
-    chunks = list(pcm_chunks(long_wav, 30.0))
-    assert [round(start) for start, _ in chunks] == [0, 30, 60, 90, 120][: len(chunks)]
-    assert all(samples.shape[0] == 30 * SAMPLE_RATE for _, samples in chunks[:-1])
+    chunks = list(pcm_chunks(long_wav, 10.0))
+    assert [round(start) for start, _ in chunks] == [0, 10, 20, 30, 40][: len(chunks)]
+    assert len(chunks) >= 4
+    assert all(samples.shape[0] == 10 * SAMPLE_RATE for _, samples in chunks[:-1])
     total = sum(samples.shape[0] for _, samples in chunks) / SAMPLE_RATE
     assert total == pytest.approx(duration_s(long_wav), abs=0.05)
 
@@ -66,7 +67,7 @@ def test_cancel_stops_the_worker_mid_way(long_wav: Path) -> None:
     assert isinstance(final, Failed) and final.kind == "cancelled", final
     assert time.monotonic() - cancelled_at < 5
     done = max((e.done_s for e in seen if isinstance(e, Progress)), default=0.0)
-    assert done < 100  # it stopped well before the end of the 2-minute file
+    assert done <= 30  # it stopped well before the end of the 40-second file
     assert not any(isinstance(e, Finished) for e in seen)
     assert process.ended is final
 
