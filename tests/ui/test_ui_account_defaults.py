@@ -36,7 +36,7 @@ async def test_new_calls_start_with_the_defaults_the_rep_set(
     accounts = _accounts(sandbox_server, Vendor.CLOSE)
     async with running_window(qtbot, calldesk_home, accounts) as window:
         form = window.form
-        assert form is not None and window._editing == ("close", None)
+        assert form is not None and window.editing == ("close", None)
         assert form.defaults_button.isVisible()
         assert form.fields["direction"].text() == ""  # nothing set yet
         assert form.set_field_text("direction", "inbound")
@@ -53,7 +53,7 @@ async def test_new_calls_start_with_the_defaults_the_rep_set(
         # a logged call does not offer it
         row = await _first_row(window, "close")
         window.table.selectRow(row)
-        await until(lambda: window._editing is not None and window._editing[1] is not None)
+        await until(lambda: window.editing is not None and window.editing[1] is not None)
         await window.settle()
         assert not form.defaults_button.isVisible()
 

@@ -67,7 +67,7 @@ async def test_a_refused_call_is_edited_from_the_queue_and_sent_again(
         panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
         assert panel.edit_button.isEnabled()
         panel.edit_button.click()
-        await until(lambda: w._editing == ("close", record.local_id))
+        await until(lambda: w.editing == ("close", record.local_id))
         await w.settle()
         form = w.form
         assert form is not None

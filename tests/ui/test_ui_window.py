@@ -77,8 +77,8 @@ async def test_log_a_call_offline_then_see_it_sync(
         await until(form.save_button.isEnabled)
 
         form.save_button.click()
-        await until(lambda: window._editing is not None and window._editing[1] is not None)
-        local_id = window._editing[1] if window._editing else None
+        await until(lambda: window.editing is not None and window.editing[1] is not None)
+        local_id = window.editing[1] if window.editing else None
         assert local_id is not None
 
         def state() -> SyncState | None:

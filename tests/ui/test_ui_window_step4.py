@@ -196,7 +196,7 @@ async def test_drop_on_a_pipedrive_list_row_attaches_to_that_call(
         point = window.table.visualRect(window.model.index(row, 2)).center()
         event = _drop(window.table, _wav(tmp_path / "row.wav"), point)
         assert event.isAccepted()
-        await until(lambda: window._editing == ("pipedrive", summary.local_id))
+        await until(lambda: window.editing == ("pipedrive", summary.local_id))
         await until(lambda: summary.remote_id in api.recording_files)
 
 
@@ -211,7 +211,7 @@ async def test_a_typed_draft_survives_a_restart(
         phone = form.fields["phone"].focus_widget()
         phone.setFocus()
         QTest.keyClicks(phone, "+1 650 555 0199")
-        await until(lambda: window._draft is not None)
+        await until(lambda: window.editor.drafts.pending is not None)
         deadline = time.monotonic() + 10
         while not (drafts := await window.service.drafts()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -230,7 +230,7 @@ async def test_a_typed_draft_survives_a_restart(
                 and digits(again.form.fields["phone"].text()) == "16505550199"
             )
         )
-        assert again._editing == ("close", None)
+        assert again.editing == ("close", None)
 
 
 @pytest.mark.asyncio

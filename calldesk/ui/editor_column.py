@@ -1,0 +1,434 @@
+"""The editor column: the open record, its form, its notices, its draft, its save.
+
+``EditorCoordinator`` opens a call in its account's ``EditorForm`` (built once per account from
+the vendor schema), or in the field-by-field conflict view when the call is in conflict; starts a
+new call; saves (errors beside the fields), deletes, resolves conflicts; restores unsaved drafts
+at start. Its draft is kept by ``DraftKeeper``, its recording by ``RecordingCoordinator``, what
+was sent by ``HistoryPanel``; the "no account yet" page and the calm notice above the form (a CRM
+that allows no changes, with "Delete call…") are its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+
+from calldesk.ui.chrome import WindowChrome
+from calldesk.ui.drafts import DraftKeeper, Editing
+from calldesk.ui.history import HistoryPanel
+from calldesk.ui.icons import icon
+from calldesk.ui.recordings import RecordingCoordinator
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from calldesk.ui.conflict_view import ConflictView
+    from calldesk.ui.context import WindowContext
+    from calldesk.ui.form import EditorForm
+    from calldesk.ui.listing import CallListController
+
+
+class EditorCoordinator(QObject):
+    """The open record and everything under the editor (see the module docstring)."""
+
+    def __init__(
+        self,
+        context: WindowContext,
+        chrome: WindowChrome,
+        listing: CallListController,
+        chosen_account: Callable[[], str | None],
+        open_accounts: Callable[[], None],
+    ) -> None:
+        """``chosen_account``: the sidebar's account, the default for a new call;
+        ``open_accounts``: the "Add an account…" button's action."""
+        super().__init__(chrome.editor_stack)
+        self._context = context
+        self._listing = listing
+        self._chosen_account = chosen_account
+        self.stack = chrome.editor_stack
+        self.starting_page = chrome.starting_page
+        self._forms: dict[str, EditorForm] = {}
+        self._conflict_view: ConflictView | None = None
+        self.editing: Editing | None = None  # (account, local_id or None if new)
+        self.locked = False  # the open call's CRM allows no changes to it
+        self.drafts = DraftKeeper(context, lambda: self.editing, self)
+        self.recordings = RecordingCoordinator(
+            context, chrome, lambda: self.editing, self.open_form, self.open_record
+        )
+        self.history = HistoryPanel(context, chrome)
+        self._build_notice(chrome)
+        self.empty_page = self._build_empty_page(self.stack, open_accounts)
+        self.stack.addWidget(self.empty_page)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build_notice(self, chrome: WindowChrome) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+        self.notice = QFrame(self.stack.parentWidget())
+        self.notice.setObjectName("editor_notice")
+        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
+        self.notice.setAutoFillBackground(True)
+        self.notice.setBackgroundRole(self.notice.backgroundRole().AlternateBase)
+        row = QHBoxLayout(self.notice)
+        row.setContentsMargins(10, 6, 10, 6)
+        self.notice_icon = QLabel(self.notice)
+        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
+        self.notice_text = QLabel(self.notice)
+        self.notice_text.setObjectName("editor_notice_text")
+        self.notice_text.setWordWrap(True)
+        self.delete_button = QPushButton(icon("delete"), self.tr("Delete call…"), self.notice)
+        self.delete_button.setObjectName("delete_call")
+        self.delete_button.clicked.connect(lambda: self._context.spawn(self.delete_current()))
+        row.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.notice_text, 1)
+        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.notice.hide()
+        chrome.editor_column.insertWidget(0, self.notice)
+
+    def _build_empty_page(self, parent: QWidget, open_accounts: Callable[[], None]) -> QWidget:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+        page = QWidget(parent)
+        page.setObjectName("no_accounts")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(32, 48, 32, 32)
+        layout.setSpacing(12)
+        title = QLabel(self.tr("No CRM account yet"), page)
+        font = title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        title.setFont(font)
+        text = QLabel(
+            self.tr(
+                "Add the Close, Pipedrive, Apollo or Buildr account you log calls into. "
+                "calldesk keeps every call here first and sends it in the background, "
+                "so nothing is lost when the network is not."
+            ),
+            page,
+        )
+        text.setWordWrap(True)
+        self.add_account_button = QPushButton(icon("accounts"), self.tr("Add an account…"), page)
+        self.add_account_button.setObjectName("add_account")
+        self.add_account_button.clicked.connect(open_accounts)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addWidget(self.add_account_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+        return page
+
+    def tint_icons(self) -> None:
+        """Paint the column's icons again (the palette changed)."""
+        self.delete_button.setIcon(icon("delete"))
+        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
+        self.add_account_button.setIcon(icon("accounts"))
+
+    @property
+    def conflict_view(self) -> ConflictView:
+        """The field-by-field conflict view (a page of the editor stack)."""
+        if self._conflict_view is None:
+            from calldesk.ui.conflict_view import ConflictView
+
+            view = ConflictView(self.stack)
+            view.resolve_requested.connect(
+                lambda local_id, chosen: self._context.spawn(
+                    self.resolve_conflict(local_id, chosen)
+                )
+            )
+            self.stack.addWidget(view)
+            self._conflict_view = view
+        return self._conflict_view
+
+    def forget(self) -> None:
+        """The backend changed: every form and zone goes (built again from the new schemas)."""
+        for form in self._forms.values():
+            self.stack.removeWidget(form)
+            form.deleteLater()
+        self._forms.clear()
+        self.recordings.forget()
+        self.editing = None
+
+    # -- the forms -----------------------------------------------------------------------------
+
+    def form_for(self, account: str) -> EditorForm:
+        """The editor of ``account`` (built once, from its vendor schema)."""
+        form = self._forms.get(account)
+        if form is None:
+            from calldesk.ui.form import EditorForm
+
+            service = self._context.service
+            form = EditorForm(
+                service.schema_for(account),
+                account_name=account,
+                lookups=partial(service.lookup, account),
+                spawn=self._context.spawn,
+                parent=self.stack,
+            )
+            form.save_requested.connect(self._on_save)
+            form.defaults_requested.connect(partial(self._store_defaults, account))
+            form.draft_changed.connect(partial(self.drafts.changed, account))
+            self.stack.addWidget(form)
+            self._forms[account] = form
+        return form
+
+    @property
+    def form(self) -> EditorForm | None:
+        """The form shown, if a form is."""
+        current = self.stack.currentWidget()
+        return next((form for form in self._forms.values() if form is current), None)
+
+    def open_form(self, account: str) -> EditorForm | None:
+        """``account``'s form when it is the one shown."""
+        form = self._forms.get(account)
+        return form if form is not None and form is self.form else None
+
+    def account_defaults(self, account: str) -> dict[str, str]:
+        """What new calls for ``account`` start with (raw field texts; ``ui.defaults``)."""
+        from calldesk.ui.defaults import AccountDefaults
+
+        return AccountDefaults(self._context.settings).get(account)
+
+    def _store_defaults(self, account: str, texts: dict[str, str]) -> None:
+        from calldesk.ui.defaults import AccountDefaults
+
+        kept = AccountDefaults(self._context.settings).put(account, texts)
+        form = self._forms.get(account)
+        labels = [form.schema.field(n).label.lower() for n in kept] if form else list(kept)
+        if kept:
+            message = self.tr("New calls for {account} now start with this {fields}.").format(
+                account=account, fields=", ".join(labels)
+            )
+        else:
+            message = self.tr("New calls for {account} start empty again.").format(account=account)
+        self._context.say(message, 6000)
+
+    def focus(self) -> None:
+        """Tab/Enter from the list: into the first field the rep can change."""
+        from PySide6.QtCore import Qt
+
+        form = self.form
+        if form is None:
+            page = self.stack.currentWidget()
+            if page is not None:
+                page.setFocus(Qt.FocusReason.TabFocusReason)
+            return
+        for name in form.field_names():
+            widget = form.fields[name]
+            if widget.is_editable():
+                widget.focus_widget().setFocus(Qt.FocusReason.TabFocusReason)
+                return
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def _default_account(self) -> str | None:
+        chosen = self._chosen_account()
+        if chosen is not None:
+            return chosen
+        accounts = self._context.service.accounts()
+        if self.editing is not None and self.editing[0] in accounts:
+            return self.editing[0]
+        names = list(accounts)
+        return names[0] if names else None
+
+    def show_default(self) -> None:
+        """A new call, or (no account) the starting or "No CRM account yet" page."""
+        if self._context.service.accounts():
+            self.new_call()
+        else:
+            self.editing = None
+            starting = self._context.backend.starting
+            self.stack.setCurrentWidget(self.starting_page if starting else self.empty_page)
+            self.recordings.show_zone(None)
+            self.set_notice(None)
+            self.history.toggle.setEnabled(False)
+
+    def new_call(self, account: str | None = None) -> None:
+        """Ctrl+N: an empty editor for ``account`` (the selected one by default), starting now."""
+        name = account or self._default_account()
+        if name is None:
+            self.show_default()
+            return
+        form = self.form_for(name)
+        self.stack.setCurrentWidget(form)
+        form.new_record({}, defaults=self.account_defaults(name))
+        self.editing = (name, None)
+        self.locked = False
+        self.set_notice(None)
+        self.drafts.begin()
+        self._listing.table.clearSelection()
+        self.history.clear()
+        self.recordings.show_zone(name)
+
+    async def open_record(self, account: str, local_id: str) -> None:
+        """Load a call into its account's editor (or the conflict view), with its history."""
+        from calldesk.domain import SyncState
+
+        service = self._context.service
+        record = await service.find(account, local_id)
+        schema = service.schema_for(account)
+        self.editing = (account, local_id)
+        self.drafts.begin()
+        self.history.enable()
+        if record.state == SyncState.CONFLICT:
+            version = await service.conflict(local_id)
+            if version is not None:
+                from calldesk.ui.conflict_view import lookup_labels
+
+                labels = await lookup_labels(
+                    schema,
+                    version.local_fields,
+                    version.remote_fields,
+                    lookups=partial(service.lookup, account),
+                )
+                self.conflict_view.show_conflict(
+                    schema,
+                    account,
+                    local_id,
+                    version.local_fields,
+                    version.remote_fields,
+                    labels=labels,
+                )
+                self.stack.setCurrentWidget(self.conflict_view)
+                self.set_notice(None)
+                self.recordings.show_zone(None)
+                await self.history.load(local_id)
+                return
+        form = self.form_for(account)
+        self.stack.setCurrentWidget(form)
+        self.locked = schema.capabilities.update is None and record.remote_id is not None
+        form.load_record(
+            record.fields,
+            existing=record.remote_id is not None,
+            remote_id=record.remote_id,
+            queued=record.remote_id is None,
+        )
+        lock = self.tr("{crm} doesn't allow changes to a logged call.").format(crm=schema.label)
+        form.set_locked(lock if self.locked else None)
+        if self.locked:
+            self.set_notice(
+                lock + " " + self.tr("You can delete it and log it again."),
+                delete=schema.capabilities.delete,
+            )
+        else:
+            self.set_notice(None)
+        draft = self.drafts.for_record(local_id)
+        if draft is not None and not self.locked:
+            form.load_draft(draft.form)
+            self.drafts.begin(draft)
+        self.recordings.show_zone(account, saved=True)
+        self.recordings.zone_for(account).set_duration_blocked(lock if self.locked else None)
+        await self.recordings.restore_upload(account, local_id)
+        await self.history.load(local_id)
+
+    def set_notice(self, text: str | None, *, delete: bool = False) -> None:
+        """The calm line above the editor (None: hidden); ``delete``: with "Delete call…"."""
+        if not text:
+            self.notice.hide()
+            return
+        self.notice_text.setText(text)
+        self.delete_button.setVisible(delete)
+        self.notice.show()
+
+    def notice_shown(self) -> str | None:
+        """The calm line above the editor, if shown."""
+        return self.notice_text.text() if self.notice.isVisibleTo(self.notice.window()) else None
+
+    async def restore_drafts(self) -> None:
+        """Bring back what the rep typed but did not save (the newest draft opens at once)."""
+        drafts = await self.drafts.load()
+        if not drafts:
+            return
+        newest = drafts[0]
+        if newest.local_id is not None:
+            await self.open_record(newest.account, newest.local_id)
+        else:
+            self.new_call(newest.account)
+            form = self.form
+            if form is None:
+                return
+            form.load_draft(newest.form)
+            self.drafts.begin(newest)
+        when = newest.updated_at.astimezone().strftime("%H:%M")
+        self._context.say(
+            self.tr("Restored what you were typing at {when}; it was never lost.").format(
+                when=when
+            ),
+            8000,
+        )
+
+    # -- changing ------------------------------------------------------------------------------
+
+    async def delete_current(self) -> None:
+        """Delete the open call (queued like every change)."""
+        if self.editing is None:
+            return
+        account, local_id = self.editing
+        if local_id is None:
+            return
+        try:
+            await self._context.service.delete_call(account, local_id)
+        except self._context.backend.service_error as exc:
+            self._context.say(str(exc), 8000)
+            return
+        self._context.say(
+            self.tr("Deleted here; {crm} is told in the background.").format(
+                crm=self._context.service.schema_for(account).label
+            ),
+            5000,
+        )
+        self.new_call(account)
+
+    async def resolve_conflict(self, local_id: str, chosen: dict[str, Any]) -> None:
+        """Apply the conflict view's choices and show the call again."""
+        await self._context.service.resolve_conflict(local_id, chosen)
+        self._context.say(self.tr("Conflict resolved; your choice syncs now."), 5000)
+        if self.editing is not None and self.editing[1] == local_id:
+            await self.open_record(self.editing[0], local_id)
+
+    def _on_save(self, wire: dict[str, Any], and_new: bool) -> None:
+        self._context.spawn(self.save(wire, and_new=and_new))
+
+    async def save(self, wire: Mapping[str, Any], *, and_new: bool = False) -> bool:
+        """Queue the editor's values (new call or edit); errors go beside the fields."""
+        from calldesk.ui.ports import errors_of
+
+        form = self.form
+        if form is None or self.editing is None:
+            return False
+        account, local_id = self.editing
+        service, backend = self._context.service, self._context.backend
+        values = form.schema.from_wire(wire)
+        # from_wire leaves nulls out; here a null is the rep clearing a field: keep it.
+        values.update({name: None for name, value in wire.items() if value is None})
+        self.drafts.stop()
+        try:
+            if local_id is None:
+                record = await service.log_call(account, values)
+            else:
+                record = await service.update_call(account, local_id, values)
+        except backend.validation_error as exc:
+            form.show_remote_errors("", errors_of(exc))
+            return False
+        except backend.service_error as exc:
+            form.show_remote_errors(str(exc))
+            return False
+        await self.drafts.saved(local_id)
+        self._context.say(self.tr("Saved. It syncs in the background."), 4000)
+        if and_new:
+            self.new_call(account)
+        else:
+            self.editing = (account, record.local_id)
+            form.load_record(
+                record.fields,
+                existing=record.remote_id is not None,
+                remote_id=record.remote_id,
+                queued=record.remote_id is None,
+            )
+            self.history.enable()
+            self.recordings.show_zone(account, saved=True)
+        return True
