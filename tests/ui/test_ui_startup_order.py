@@ -64,10 +64,13 @@ async def watched(window, loaded):
         while window.backend.starting:
             await asyncio.sleep(0.02)
         report["accounts_after"] = window.sidebar_accounts()
-        deadline = asyncio.get_running_loop().time() + 20
-        while window.model.rowCount() < 3 and asyncio.get_running_loop().time() < deadline:
+        loop_time = asyncio.get_running_loop().time
+        deadline = loop_time() + 20
+        while window.model.rowCount() < 3 and loop_time() < deadline:
             await asyncio.sleep(0.02)  # the list reloads from the real service
         report["rows_after"] = window.model.rowCount()
+        while "calldesk.ui.queue_panel" not in sys.modules and loop_time() < deadline:
+            await asyncio.sleep(0.02)  # the panels are built just after the switch
         report["calldesk_after"] = sorted(m for m in sys.modules if m.startswith("calldesk."))
         print(json.dumps(report), flush=True)
         window.close()
