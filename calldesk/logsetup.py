@@ -5,7 +5,9 @@
 handler goes through ``SecretRedactor``, which replaces registered secrets and common credential
 patterns (Authorization headers, ``x-api-key``, ``x-api-token``, ``api_token=``, ``client_secret``,
 Basic/Bearer credentials, ``user:password@`` in URLs) with ``[REDACTED]`` — in the message, its
-arguments, exception text and stack text.
+arguments, exception text and stack text — and leaves out the query string of every web address
+(httpx logs each request line, and Apollo sends a call's note and phone in the query).
+A registered secret is redacted in every form it takes on the wire (``domain.secrets``).
 
 ``defer_logging(paths)`` is the window's start-up variant: records are kept (redacted, bounded)
 in memory until ``DeferredLogs.attach()`` opens the file and writes them there, so the window
@@ -67,6 +69,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], _Replacement], ...]:
         (re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{6,}"), r"\1 " + REDACTED),
         # https://user:password@host
         (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + REDACTED + "@"),
+        # https://host/path?query: the query's values are content (an Apollo note), not logged
+        (re.compile(r"(?i)(\bhttps?://[^\s?#\"']*)\?[^\s#\"']*"), r"\1?…"),
     )
 
 
@@ -78,8 +82,11 @@ class SecretRedactor(logging.Filter):
         self._secrets: set[str] = set()
 
     def register(self, secret: str) -> None:
-        """Redact ``secret`` (and each part of a ``ID:SECRET`` pair) from now on."""
-        for candidate in (secret, *secret.split(":")):
+        """Redact ``secret`` from now on, in every form (each part of an ``ID:SECRET`` pair,
+        the base64 of a Basic credential, URL-encoded)."""
+        from calldesk.domain.secrets import secret_forms
+
+        for candidate in (secret, *secret.split(":"), *secret_forms(secret)):
             if len(candidate) >= MIN_SECRET_LENGTH:
                 self._secrets.add(candidate)
 

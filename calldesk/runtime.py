@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from calldesk.store.worker import DbWorker
 from calldesk.sync.audit import AuditRecorder
 from calldesk.sync.engine import ProgressListener, SyncEngine
 from calldesk.sync.events import ChangeBus
-from calldesk.sync.policy import BackoffPolicy
+from calldesk.sync.policy import BackoffPolicy, Pacer
 from calldesk.sync.services import CallService, LabelCache, RowBuilder, StoreOutbox
 
 log = logging.getLogger("calldesk")
@@ -147,14 +148,22 @@ async def open_runtime(
                 if box:
                     box[0](info)
 
+            # One pacer per account: the outbox, refreshes, lookups and matching all wait for
+            # it, so a 429 met by any of them holds them all.
+            pacer = Pacer(time.monotonic)
             try:
-                adapter = make_adapter(account, secret, client, audit=audit, rate_observer=observe)
+                adapter = make_adapter(
+                    account, secret, client, audit=audit, rate_observer=observe, gate=pacer
+                )
             except ValueError as exc:
                 unavailable[account.name] = str(exc)
                 continue
             adapters[account.name] = adapter
             syncer = engine.add_account(
-                account, adapter, concurrency=schemas[account.vendor].capabilities.max_concurrency
+                account,
+                adapter,
+                concurrency=schemas[account.vendor].capabilities.max_concurrency,
+                pacer=pacer,
             )
             syncer_box.append(syncer.rate_observer)
         await service.load_labels()

@@ -4,7 +4,9 @@ Build adapters with ``make_adapter(account, secret, client, audit=..., rate_obse
 every adapter satisfies ``CallAdapter`` and raises only ``CrmError`` subclasses.
 """
 
-from calldesk.crm._http import DEFAULT_BASE_URLS, RateInfo, validate_base_url
+from calldesk.crm._bounds import Answer, HttpLimits, RateInfo
+from calldesk.crm._http import RequestGate
+from calldesk.crm._origin import DEFAULT_BASE_URLS, validate_base_url
 from calldesk.crm.adapter import AdapterContext, CallAdapter, ProgressCallback
 from calldesk.crm.errors import (
     AuthError,
@@ -22,15 +24,18 @@ from calldesk.crm.factory import make_adapter
 __all__ = [
     "DEFAULT_BASE_URLS",
     "AdapterContext",
+    "Answer",
     "AuthError",
     "CallAdapter",
     "CrmError",
+    "HttpLimits",
     "MalformedResponse",
     "NotFound",
     "ProgressCallback",
     "RateInfo",
     "RateLimited",
     "Rejected",
+    "RequestGate",
     "ServerError",
     "TransportError",
     "Unsupported",

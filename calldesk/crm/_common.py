@@ -1,4 +1,5 @@
-"""Small pieces the vendor adapters share: streamed multipart bodies, matching, lookup filters."""
+"""Small pieces the vendor adapters share: streamed multipart bodies, matching, lookup filters,
+and the guard that stops a page loop a server never lets end."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from calldesk.crm._parse import parse_time, same_number, same_phone, same_second, same_text
+from calldesk.crm._parse import (
+    JSONObject,
+    parse_time,
+    same_number,
+    same_phone,
+    same_second,
+    same_text,
+)
+from calldesk.crm.errors import MalformedResponse
 from calldesk.domain import JSONValue, RemoteCall, WireFields
 
 Comparator = Callable[[JSONValue, JSONValue], bool]
@@ -22,6 +31,61 @@ SAME_PHONE: Comparator = same_phone
 SAME_TEXT: Comparator = same_text
 
 CHUNK_SIZE = 256 * 1024
+#: The most pages any listing reads (100,000 calls at 100 a page); more means a server that
+#: never says "no more".
+MAX_PAGES = 1000
+#: The most calls ``take_calls`` looks at in one listing.
+MAX_SCANNED = 200_000
+
+
+class PageGuard:
+    """Ends a page loop that would not end on its own, and says so.
+
+    ``more()`` is False once ``limit`` pages were read (a deliberately bounded window, e.g. a
+    lookup) and raises ``MalformedResponse`` at ``MAX_PAGES`` (a listing meant to be whole).
+    ``seen_page(items)`` raises when a non-empty page repeats one already read (a server that
+    ignores the offset), ``seen_cursor(cursor)`` when a cursor or next link comes back.
+    """
+
+    def __init__(self, label: str, path: str, limit: int | None = None) -> None:
+        self.label = label
+        self.path = path
+        self.limit = limit
+        self.pages = 0
+        self._pages_seen: set[tuple[str, ...]] = set()
+        self._cursors_seen: set[str] = set()
+
+    def more(self) -> bool:
+        """True when one more page may be read."""
+        if self.limit is not None and self.pages >= self.limit:
+            return False
+        if self.pages >= MAX_PAGES:
+            self._stop(f"it still had more after {self.pages} pages")
+        return True
+
+    def seen_page(self, items: Iterable[JSONObject]) -> None:
+        """Count a page read; raise if the same records came back as an earlier page."""
+        self.pages += 1
+        key = tuple(str(item.get("id")) for item in items)
+        if key and key in self._pages_seen:
+            self._stop("it sent the same page again")
+        self._pages_seen.add(key)
+
+    def seen_cursor(self, cursor: str | None) -> None:
+        """Raise if ``cursor`` (a next cursor, offset or link) was already followed."""
+        if cursor is None:
+            return
+        if cursor in self._cursors_seen:
+            self._stop("it sent the same next-page cursor again")
+        self._cursors_seen.add(cursor)
+
+    def _stop(self, why: str) -> None:
+        raise MalformedResponse(
+            f"{self.label} kept offering more of {self.path}, but {why}; calldesk stopped "
+            f"reading after {self.pages} pages",
+            method="GET",
+            path=self.path,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +192,20 @@ async def take_calls(
     time_field: str = "",
 ) -> AsyncIterator[RemoteCall]:
     """At most ``limit`` of ``calls``; with ``time_field``, only those at or after ``since``
-    (the filter a vendor's API does not apply itself)."""
+    (the filter a vendor's API does not apply itself). A call that comes again (same id) is
+    skipped; past ``MAX_SCANNED`` calls the listing fails with ``MalformedResponse``."""
     count = 0
+    scanned = 0
+    seen: set[str] = set()
     async for call in calls:
+        scanned += 1
+        if scanned > MAX_SCANNED:
+            raise MalformedResponse(
+                f"the CRM listed more than {MAX_SCANNED:,} calls; calldesk stopped reading"
+            )
+        if call.remote_id in seen:
+            continue
+        seen.add(call.remote_id)
         if time_field and not at_or_after(call.fields.get(time_field), since):
             continue
         if limit is not None and count >= limit:

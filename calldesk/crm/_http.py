@@ -1,344 +1,73 @@
-"""The shared HTTP policy of every adapter: one request, audited, rate-observed, errors mapped.
+"""The shared HTTP policy of every adapter: one request, paced, bounded, audited, errors mapped.
 
 ``HttpSession`` wraps the account's long-lived ``httpx.AsyncClient`` (never created here). Each
-request: adds the vendor's auth headers, maps network failures to ``TransportError`` (with
-``maybe_delivered``), reads the body under guard (a cut-off body is ``MalformedResponse``),
-reports a ``RateInfo`` and an ``AuditEntry`` (secrets redacted), and turns an error status into
-the ``CrmError`` tree. Vendor differences live in a ``VendorPolicy`` subclass in the vendor's own
-module; nothing here branches on the vendor.
+request: waits for the account's pacer (``RequestGate``; a long rate-limit block fails at once
+with ``RateLimited`` instead of sending), adds the vendor's auth headers, refuses an over-long
+address, streams the answer under a size cap for its kind and a total deadline (``HttpLimits``),
+maps network failures to ``TransportError`` (with ``maybe_delivered``; a certificate problem is
+named as one), reports a bounded ``RateInfo`` and an ``AuditEntry`` (query values left out), and
+turns an error status into the ``CrmError`` tree with every known form of the account's secrets
+removed from the CRM's text. Vendor differences live in a ``VendorPolicy`` subclass in the
+vendor's own module; nothing here branches on the vendor.
 """
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
-import json
+import asyncio
 import time
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from types import MappingProxyType
 from typing import Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
+from calldesk.crm._bounds import Answer, HttpLimits, RateInfo
+from calldesk.crm._messages import decode_json, html_title, looks_like_html, safe_text, try_json
+from calldesk.crm._origin import redact_target, validate_base_url
+from calldesk.crm._policy import ErrorFacts, VendorPolicy
+from calldesk.crm._wire import certificate_problem, describe_transport, read_capped, size_text
 from calldesk.crm.errors import (
     AuthError,
     CrmError,
-    ErrorContext,
     MalformedResponse,
-    NotFound,
     RateLimited,
     Rejected,
-    ServerError,
     TransportError,
 )
-from calldesk.domain import AuditEntry, JSONValue, Vendor
+from calldesk.domain import AuditEntry, JSONValue
+from calldesk.domain.secrets import redact, secret_forms
 
 Clock = Callable[[], datetime]
 AuditSink = Callable[[AuditEntry], None]
 QueryParams = Sequence[tuple[str, str]]
-
-#: Where each vendor's API lives when the account does not say otherwise. Pipedrive has no
-#: default: it needs the company domain (``https://COMPANY.pipedrive.com``).
-DEFAULT_BASE_URLS: Mapping[Vendor, str] = MappingProxyType(
-    {
-        Vendor.APOLLO: "https://api.apollo.io",
-        Vendor.CLOSE: "https://api.close.com",
-        Vendor.BUILDR: "https://api.buildr.com",
-    }
-)
-
-#: Query parameter names whose values are secrets and never reach an audit entry.
-SECRET_PARAMS = frozenset(
-    {"api_token", "api_key", "apikey", "access_token", "token", "client_secret", "password"}
-)
-
-_MAX_MESSAGE = 300
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-@dataclass(frozen=True, slots=True)
-class RateInfo:
-    """The vendor's rate-limit state after a response (None where the vendor did not say).
-
-    ``limit``: requests allowed in the current window; ``remaining``: left in it;
-    ``reset_after``: seconds until the window resets.
-    """
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset_after: float | None = None
-
-
 RateObserver = Callable[[RateInfo], None]
 
-
-def validate_base_url(url: str) -> str:
-    """Check an API origin and return it without a trailing slash.
-
-    The origin is scheme, host, optional port and optional path prefix. ``https`` is required,
-    except that plain ``http`` is allowed for loopback hosts (local sandboxes and tests).
-    Raises ``ValueError`` with a message a person can act on.
-    """
-    text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{url!r} is not a web address; expected e.g. https://api.example.com")
-    if parts.username or parts.password:
-        raise ValueError("the API address must not contain a user name or password")
-    if parts.query or parts.fragment:
-        raise ValueError("the API address must not contain '?' or '#' parts")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise ValueError(f"{url!r} has an invalid port") from None
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            f"{url!r} uses plain http; use https (http is only allowed for this computer, "
-            "e.g. http://127.0.0.1)"
-        )
-    return text.rstrip("/")
+#: The longest a request waits for the account's pacer before failing with ``RateLimited``
+#: (a lookup while typing should not hang behind a long rate-limit block).
+MAX_PACE_WAIT = 10.0
+#: Headers of a streamed answer that no longer describe the bytes kept.
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+class RequestGate(Protocol):
+    """One account's pacer, shared by every request of the account (outbox and reads alike)."""
 
+    def wait_time(self) -> float:
+        """Seconds before one more request may start (0: now)."""
+        ...
 
-def redact_target(path: str, query: str) -> str:
-    """Return ``path?query`` with the values of secret query parameters replaced."""
-    if not query:
-        return path
-    pairs = [
-        (key, "REDACTED" if key.lower() in SECRET_PARAMS else value)
-        for key, value in parse_qsl(query, keep_blank_values=True)
-    ]
-    return f"{path}?{urlencode(pairs)}"
+    def started(self) -> None:
+        """A request was sent."""
+        ...
 
+    def finished(self) -> None:
+        """A request got its answer (or failed)."""
+        ...
 
-def clip(text: str, limit: int = _MAX_MESSAGE) -> str:
-    """Collapse whitespace and cut a vendor message to a readable length."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-class _TitleParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_title = False
-        self.title = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.in_title = tag == "title"
-
-    def handle_endtag(self, tag: str) -> None:
-        self.in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-
-
-def html_title(text: str) -> str:
-    """Return the ``<title>`` of an HTML page, or an empty string."""
-    parser = _TitleParser()
-    try:
-        parser.feed(text)
-        parser.close()
-    except Exception:  # an HTML parser must never break error handling
-        return ""
-    return clip(parser.title)
-
-
-def looks_like_html(response: httpx.Response, text: str) -> bool:
-    """True when the body is an HTML page rather than an API answer."""
-    content_type = response.headers.get("content-type", "").lower()
-    return "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
-
-
-def parse_seconds(value: str | None, now: datetime) -> float | None:
-    """Read a delay in seconds (``"1.5"``) or an HTTP date (``Retry-After``) relative to now."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def header_int(headers: httpx.Headers, name: str) -> int | None:
-    """Return an integer header value, or None if absent or not a number."""
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return int(float(value.strip()))
-    except ValueError:
-        return None
-
-
-def decode_json(response: httpx.Response) -> JSONValue:
-    """Parse a response body as JSON or raise ``MalformedResponse``."""
-    request = response.request
-    status, method, path = response.status_code, request.method, request.url.path
-    ctx: ErrorContext = {"status": status, "method": method, "path": path}
-    if not response.content:
-        raise MalformedResponse("the CRM sent an empty answer", **ctx)
-    try:
-        value: JSONValue = json.loads(response.content)
-    except (ValueError, RecursionError):
-        text = _safe_text(response)
-        if looks_like_html(response, text):
-            title = html_title(text)
-            detail = f" ({title})" if title else ""
-            raise MalformedResponse(
-                f"the CRM sent a web page instead of data{detail}",
-                vendor_message=title,
-                status=status,
-                method=method,
-                path=path,
-            ) from None
-        raise MalformedResponse(
-            "the CRM's answer is not valid JSON (cut off or garbled)", **ctx
-        ) from None
-    return value
-
-
-def _safe_text(response: httpx.Response) -> str:
-    try:
-        return response.text
-    except (UnicodeDecodeError, LookupError):
-        return response.content.decode("utf-8", "replace")
-
-
-def generic_error_message(body: JSONValue, text: str) -> str:
-    """Pull the human message out of the usual error body shapes (or a plain-text body)."""
-    if isinstance(body, dict):
-        parts: list[str] = []
-        for key in ("error", "message", "errors", "detail", "error_description"):
-            parts.extend(_messages(body.get(key)))
-        if parts:
-            return clip("; ".join(dict.fromkeys(parts)))
-        return ""
-    if isinstance(body, str):
-        return clip(body)
-    if body is None and text and not text.lstrip().startswith("<"):
-        return clip(text)
-    return ""
-
-
-def _messages(value: JSONValue) -> list[str]:
-    if isinstance(value, str) and value.strip():
-        return [value.strip()]
-    if isinstance(value, list):
-        found: list[str] = []
-        for item in value:
-            found.extend(_messages(item))
-        return found
-    if isinstance(value, dict):
-        for key in ("message", "error", "detail", "description"):
-            inner = value.get(key)
-            if isinstance(inner, str) and inner.strip():
-                return [inner.strip()]
-    return []
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorFacts:
-    """What a failed response said, for a vendor policy to classify."""
-
-    status: int
-    method: str
-    path: str
-    headers: httpx.Headers
-    body: JSONValue
-    text: str
-    message: str
-    is_html: bool
-    now: datetime
-
-    def context(self) -> ErrorContext:
-        return {
-            "status": self.status,
-            "vendor_message": self.message,
-            "method": self.method,
-            "path": self.path,
-        }
-
-
-class VendorPolicy:
-    """A vendor's HTTP quirks: its rate headers, error body shapes and special error cases.
-
-    Subclasses live in the vendor modules and override what differs.
-    """
-
-    label: str = "The CRM"
-    default_retry_after: float = 5.0
-
-    def rate_info(self, headers: httpx.Headers, now: datetime) -> RateInfo:
-        """Read the rate-limit headers of any response."""
-        return RateInfo()
-
-    def retry_after(self, facts: ErrorFacts) -> float | None:
-        """Seconds to wait after a 429, from the vendor's headers or body."""
-        return parse_seconds(facts.headers.get("retry-after"), facts.now)
-
-    def error_message(self, body: JSONValue, text: str) -> str:
-        """The vendor's message from an error body."""
-        return generic_error_message(body, text)
-
-    def special_error(self, facts: ErrorFacts) -> CrmError | None:
-        """A vendor-specific error for this response, or None to use the standard mapping."""
-        return None
-
-    def classify(self, facts: ErrorFacts) -> CrmError:
-        """Turn a non-success response into the right ``CrmError``."""
-        special = self.special_error(facts)
-        if special is not None:
-            return special
-        ctx = facts.context()
-        said = f": {facts.message}" if facts.message else ""
-        status = facts.status
-        if status == 429:
-            wait = self.retry_after(facts)
-            wait = self.default_retry_after if wait is None else wait
-            return RateLimited(
-                f"{self.label} asked to slow down; retry in {wait:g} s{said}",
-                retry_after=wait,
-                **ctx,
-            )
-        if status in (401, 403):
-            if facts.is_html:
-                return AuthError(
-                    f"{self.label} refused access ({status}) with a web page"
-                    + (f": {facts.message}" if facts.message else ""),
-                    **ctx,
-                )
-            reason = "the key was not accepted" if status == 401 else "access denied"
-            return AuthError(f"{self.label}: {reason} ({status}){said}", **ctx)
-        if status in (404, 410):
-            what = "no longer exists" if status == 410 else "was not found"
-            return NotFound(f"{self.label}: the record {what}{said}", gone=status == 410, **ctx)
-        if status >= 500:
-            return ServerError(f"{self.label} had a server error ({status}){said}", **ctx)
-        if 400 <= status < 500:
-            return Rejected(f"{self.label} refused the request ({status}){said}", **ctx)
-        return MalformedResponse(f"{self.label} answered with unexpected status {status}", **ctx)
+    def block_for(self, seconds: float) -> None:
+        """The vendor said to wait (a 429): hold every request until then."""
+        ...
 
 
 class Authenticator(Protocol):
@@ -368,12 +97,19 @@ class StaticHeaders:
 
 @dataclass(frozen=True, slots=True)
 class SessionHooks:
-    """The callbacks a session reports to (all optional) and its clock."""
+    """What a session reports to (all optional), its clock, pacer, limits and secrets.
+
+    ``secrets`` are removed (in every form, see ``calldesk.domain.secrets``) from the CRM's
+    error text, as are the credentials the session sends.
+    """
 
     account: str
     audit: AuditSink | None = None
     rate_observer: RateObserver | None = None
     clock: Clock = lambda: datetime.now(UTC)
+    gate: RequestGate | None = None
+    limits: HttpLimits = field(default_factory=HttpLimits)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 class HttpSession:
@@ -391,7 +127,12 @@ class HttpSession:
         self.base_url = validate_base_url(base_url)
         self.policy = policy
         self.hooks = hooks
+        self.limits = hooks.limits
         self.auth: Authenticator = auth or StaticHeaders({})
+        self._secret_forms: set[str] = set()
+        for secret in hooks.secrets:
+            self._secret_forms |= secret_forms(secret)
+        self._sent_credentials: set[str] = set()
 
     def now(self) -> datetime:
         return self.hooks.clock()
@@ -404,6 +145,10 @@ class HttpSession:
         """True if ``url`` is on this session's origin (safe to send credentials to)."""
         return url == self.base_url or url.startswith(self.base_url + "/")
 
+    def redact(self, text: str) -> str:
+        """``text`` without any form of the account's secrets or the credentials sent."""
+        return redact(text, self._secret_forms)
+
     async def request(
         self,
         method: str,
@@ -414,11 +159,14 @@ class HttpSession:
         content: Callable[[], AsyncIterable[bytes]] | None = None,
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        answer: Answer = Answer.RECORD,
+        upload_size: int = 0,
     ) -> httpx.Response:
         """Send one request and return its (fully read, closed) successful response.
 
         ``url`` is absolute (see ``url()``); credentials are only sent to this session's origin.
-        ``content`` is a factory of a streamed body so that the request can be rebuilt.
+        ``content`` is a factory of a streamed body so that the request can be rebuilt;
+        ``upload_size`` (its bytes) extends the deadline. ``answer`` sets the size cap.
         Raises a ``CrmError`` for anything but a 2xx answer.
         """
         if authenticated and not self.owns(url):
@@ -427,7 +175,9 @@ class HttpSession:
         while True:
             extra: dict[str, str] = {"Accept": "application/json"}
             if authenticated:
-                extra.update(await self.auth.headers())
+                credentials = await self.auth.headers()
+                self._remember(credentials)
+                extra.update(credentials)
             extra.update(headers or {})
             request = self.client.build_request(
                 method,
@@ -437,7 +187,9 @@ class HttpSession:
                 content=content() if content is not None else None,
                 headers=extra,
             )
-            response, error = await self._send(request)
+            self._check_length(request)
+            await self._pace(request)
+            response, error = await self._send(request, answer, upload_size)
             if error is None:
                 return response
             if (
@@ -451,30 +203,99 @@ class HttpSession:
                 continue
             raise error
 
-    async def _send(self, request: httpx.Request) -> tuple[httpx.Response, CrmError | None]:
+    def _remember(self, credentials: Mapping[str, str]) -> None:
+        for value in credentials.values():
+            if value not in self._sent_credentials:
+                self._sent_credentials.add(value)
+                self._secret_forms |= secret_forms(value)
+
+    def _check_length(self, request: httpx.Request) -> None:
+        length = len(str(request.url))
+        if length > self.limits.max_url:
+            raise Rejected(
+                f"the request is too long to send to {self.policy.label} ({length:,} characters "
+                f"in its address; at most {self.limits.max_url:,}): shorten the longest field",
+                method=request.method,
+                path=request.url.path,
+            )
+
+    async def _pace(self, request: httpx.Request) -> None:
+        """Wait for the account's pacer; a long block fails now, without sending."""
+        gate = self.hooks.gate
+        if gate is None:
+            return
+        waited = 0.0
+        while (wait := gate.wait_time()) > 0:
+            if waited + wait > MAX_PACE_WAIT:
+                raise RateLimited(
+                    f"{self.policy.label} asked to slow down; not sent, retry in {wait:.0f} s",
+                    retry_after=wait,
+                    method=request.method,
+                    path=request.url.path,
+                )
+            await asyncio.sleep(wait)
+            waited += wait
+
+    async def _send(
+        self, request: httpx.Request, answer: Answer, upload_size: int
+    ) -> tuple[httpx.Response, CrmError | None]:
         method, path = request.method, request.url.path
         target = redact_target(path, request.url.query.decode("ascii", "replace"))
         started = time.perf_counter()
+        deadline = self.limits.deadline_for(upload_size)
+        gate = self.hooks.gate
+        if gate is not None:
+            gate.started()
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self._exchange(request, answer, target, started)
+        except TimeoutError:
+            self._audit(method, target, None, started, f"no complete answer in {deadline:g} s")
+            raise TransportError(
+                f"{self.policy.label} did not answer completely within {deadline:g} s; the "
+                "request may have arrived",
+                maybe_delivered=True,
+                method=method,
+                path=path,
+            ) from None
+        finally:
+            if gate is not None:
+                gate.finished()
+        self._observe(response)
+        error = None if response.is_success else self._classify(response)
+        if isinstance(error, RateLimited) and gate is not None:
+            gate.block_for(error.retry_after)
+        message = "" if error is None else error.vendor_message
+        self._audit(method, target, response.status_code, started, message)
+        return response, error
+
+    async def _exchange(
+        self, request: httpx.Request, answer: Answer, target: str, started: float
+    ) -> httpx.Response:
+        """Send ``request`` and read its answer within the size cap (a new, closed response)."""
+        method, path = request.method, request.url.path
         try:
             response = await self.client.send(request, stream=True)
         except httpx.TransportError as exc:
             delivered = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             delivered = delivered and not isinstance(exc, httpx.PoolTimeout)
             delivered = delivered and not isinstance(exc, httpx.UnsupportedProtocol)
-            reason = _describe_transport(exc)
+            reason = describe_transport(exc)
             self._audit(method, target, None, started, reason)
+            problem = "has a certificate problem" if certificate_problem(exc) else None
             raise TransportError(
-                f"{self.policy.label} could not be reached: {reason}",
+                f"{self.policy.label} {problem or 'could not be reached'}: {reason}",
                 maybe_delivered=delivered,
                 method=method,
                 path=path,
             ) from None
+        status = response.status_code
+        cap = self.limits.body(answer) if response.is_success else self.limits.error_body
         try:
-            await response.aread()
+            body = await read_capped(response, cap, truncate=not response.is_success)
         except httpx.TransportError as exc:
             # The head arrived but the connection broke mid-body: the server got the request.
-            status = response.status_code
-            reason = _describe_transport(exc)
+            reason = describe_transport(exc)
             self._audit(method, target, status, started, f"answer cut off: {reason}")
             raise TransportError(
                 f"{self.policy.label}'s answer was cut off ({reason}); the request arrived and "
@@ -485,27 +306,32 @@ class HttpSession:
                 path=path,
             ) from None
         except httpx.DecodingError:
-            status = response.status_code
             self._audit(method, target, status, started, "answer could not be decoded")
-            if 200 <= status < 300:
+            if response.is_success:
                 raise MalformedResponse(
                     f"{self.policy.label}'s answer could not be decoded",
                     status=status,
                     method=method,
                     path=path,
                 ) from None
-            response = httpx.Response(status, headers=response.headers, request=request)
+            body = b""
         finally:
             await response.aclose()
-        self._observe(response)
-        error = None if response.is_success else self._classify(response)
-        message = "" if error is None else error.vendor_message
-        self._audit(method, target, response.status_code, started, message)
-        return response, error
+        if body is None:
+            self._audit(method, target, status, started, f"answer larger than {cap:,} bytes")
+            raise MalformedResponse(
+                f"{self.policy.label}'s answer was larger than {size_text(cap)} and was not read; "
+                "the request arrived and may have taken effect",
+                status=status,
+                method=method,
+                path=path,
+            )
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(status, headers=kept, content=body, request=request)
 
     def _classify(self, response: httpx.Response) -> CrmError:
-        text = _safe_text(response)
-        body = _try_json(response.content)
+        text = self.redact(safe_text(response))
+        body = try_json(text.encode("utf-8", "replace"))
         is_html = looks_like_html(response, text)
         message = html_title(text) if is_html else self.policy.error_message(body, text)
         facts = ErrorFacts(
@@ -515,16 +341,24 @@ class HttpSession:
             headers=response.headers,
             body=body,
             text=text,
-            message=message,
+            message=self.redact(message),
             is_html=is_html,
             now=self.now(),
         )
-        return self.policy.classify(facts)
+        error = self.policy.classify(facts)
+        error.message = self.redact(error.message)
+        error.vendor_message = self.redact(error.vendor_message)
+        error.args = (error.message,)
+        return error
 
     def _observe(self, response: httpx.Response) -> None:
         if self.hooks.rate_observer is None:
             return
-        self.hooks.rate_observer(self.policy.rate_info(response.headers, self.now()))
+        try:
+            info = self.policy.rate_info(response.headers, self.now()).bounded()
+        except (ArithmeticError, ValueError):  # a garbage header never fails a request
+            info = RateInfo()
+        self.hooks.rate_observer(info)
 
     def _audit(
         self, method: str, target: str, status: int | None, started: float, message: str
@@ -543,34 +377,8 @@ class HttpSession:
             )
         )
 
-    async def get_json(self, url: str, params: QueryParams | None = None) -> JSONValue:
+    async def get_json(
+        self, url: str, params: QueryParams | None = None, *, answer: Answer = Answer.RECORD
+    ) -> JSONValue:
         """GET ``url`` and return its JSON body."""
-        return decode_json(await self.request("GET", url, params=params))
-
-
-def _try_json(content: bytes) -> JSONValue:
-    if not content:
-        return None
-    try:
-        value: JSONValue = json.loads(content)
-    except (ValueError, RecursionError):
-        return None
-    return value
-
-
-def _describe_transport(exc: Exception) -> str:
-    names: dict[type[Exception], str] = {
-        httpx.ConnectTimeout: "connection timed out",
-        httpx.ConnectError: "could not connect",
-        httpx.ReadTimeout: "no answer in time",
-        httpx.WriteTimeout: "sending timed out",
-        httpx.PoolTimeout: "too many requests waiting",
-        httpx.RemoteProtocolError: "the connection was closed unexpectedly",
-        httpx.ReadError: "the connection broke while reading",
-        httpx.WriteError: "the connection broke while sending",
-        httpx.DecodingError: "the answer could not be decoded",
-    }
-    for kind, text in names.items():
-        if isinstance(exc, kind):
-            return text
-    return type(exc).__name__
+        return decode_json(await self.request("GET", url, params=params, answer=answer))

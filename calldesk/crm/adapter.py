@@ -10,7 +10,8 @@ from typing import Protocol, runtime_checkable
 
 import httpx
 
-from calldesk.crm._http import AuditSink, Clock, RateObserver, SessionHooks
+from calldesk.crm._bounds import HttpLimits
+from calldesk.crm._http import AuditSink, Clock, RateObserver, RequestGate, SessionHooks
 from calldesk.domain import Account, LookupItem, RemoteCall, Vendor, WireFields, utcnow
 
 ProgressCallback = Callable[[int, int], None]
@@ -60,7 +61,8 @@ class AdapterContext:
     """Everything an adapter is built from. ``secret`` is never logged or put in errors.
 
     ``token_url`` only matters for Buildr (its OAuth token endpoint; default: ``/oauth/token``
-    on the account's origin).
+    on the account's origin). ``gate`` is the account's one pacer (every request waits for it);
+    ``limits`` bound each request.
     """
 
     account: Account
@@ -70,6 +72,8 @@ class AdapterContext:
     rate_observer: RateObserver | None = None
     clock: Clock = utcnow
     token_url: str | None = None
+    gate: RequestGate | None = None
+    limits: HttpLimits = field(default_factory=HttpLimits)
 
     def hooks(self) -> SessionHooks:
         return SessionHooks(
@@ -77,4 +81,7 @@ class AdapterContext:
             audit=self.audit,
             rate_observer=self.rate_observer,
             clock=self.clock,
+            gate=self.gate,
+            limits=self.limits,
+            secrets=(self.secret,),
         )

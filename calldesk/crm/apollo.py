@@ -15,30 +15,25 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from calldesk.crm._bounds import Answer, RateInfo, header_int
 from calldesk.crm._common import (
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TIME,
     Comparator,
+    PageGuard,
     path_segment,
     query_matches,
     select_matches,
     take_calls,
     utc_z,
 )
-from calldesk.crm._http import (
-    ErrorFacts,
-    HttpSession,
-    QueryParams,
-    RateInfo,
-    StaticHeaders,
-    VendorPolicy,
-    decode_json,
-    header_int,
-)
+from calldesk.crm._http import HttpSession, QueryParams, StaticHeaders
+from calldesk.crm._messages import decode_json
 from calldesk.crm._parse import (
     JSONObject,
     expect_id,
@@ -49,8 +44,9 @@ from calldesk.crm._parse import (
     opt_str,
     parse_time,
 )
+from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback
-from calldesk.crm.errors import AuthError, CrmError, NotFound, Unsupported
+from calldesk.crm.errors import AuthError, CrmError, NotFound, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
 CALLS = "/api/v1/phone_calls"
@@ -170,18 +166,31 @@ class ApolloAdapter:
         )
 
     async def create_call(self, fields: WireFields) -> RemoteCall:
-        response = await self._http.request(
-            "POST", self._http.url(CALLS), params=query_params(fields)
-        )
+        url = self._http.url(CALLS)
+        response = await self._http.request("POST", url, params=self._fits(url, fields))
         return _remote(_phone_call(decode_json(response)))
 
     async def update_call(self, remote_id: str, fields: WireFields) -> RemoteCall:
-        response = await self._http.request(
-            "PUT",
-            self._http.url(f"{CALLS}/{path_segment(remote_id)}"),
-            params=query_params(fields),
-        )
+        url = self._http.url(f"{CALLS}/{path_segment(remote_id)}")
+        response = await self._http.request("PUT", url, params=self._fits(url, fields))
         return _remote(_phone_call(decode_json(response)))
+
+    def _fits(self, url: str, fields: WireFields) -> list[tuple[str, str]]:
+        """``fields`` as query parameters, refused (naming the longest field) when the address
+        would be longer than servers take: Apollo reads every field from the query string."""
+        params = query_params(fields)
+        most = self._http.limits.max_url
+        length = len(url) + 1 + len(urlencode(params, quote_via=quote))
+        if length <= most or not params:
+            return params
+        longest = max(params, key=lambda pair: len(pair[1]))[0].removesuffix("[]")
+        raise Rejected(
+            f"the call is too long for Apollo, which takes its fields in the web address "
+            f"({length:,} characters; at most {most:,}): shorten the {longest}",
+            field_errors={longest: f"too long for Apollo (its fields fit in {most:,} characters)"},
+            method="POST",
+            path=CALLS,
+        )
 
     async def delete_call(self, remote_id: str) -> None:
         raise Unsupported(
@@ -261,15 +270,19 @@ class ApolloAdapter:
     async def _users(self, query: str) -> list[LookupItem]:
         items: list[LookupItem] = []
         page = 1
-        while page <= _LOOKUP_PAGES:
+        guard = PageGuard("Apollo", "/api/v1/users/search", _LOOKUP_PAGES)
+        while guard.more():
             body = expect_object(
                 await self._http.get_json(
                     self._http.url("/api/v1/users/search"),
                     [("page", str(page)), ("per_page", str(self._page_size))],
+                    answer=Answer.PAGE,
                 ),
                 "users",
             )
-            for user in expect_objects(body.get("users", []), "users"):
+            users = expect_objects(body.get("users", []), "users")
+            guard.seen_page(users)
+            for user in users:
                 name, email = _person_name(user), _text(user, "email")
                 if user.get("deleted") is not True and query_matches(query, name, email):
                     items.append(
@@ -277,7 +290,7 @@ class ApolloAdapter:
                             "users", expect_id(field(user, "id", "user"), "user"), name, email
                         )
                     )
-            if page >= _total_pages(body):
+            if page >= _total_pages(body) or not users:
                 break
             page += 1
         return items
@@ -290,11 +303,15 @@ class ApolloAdapter:
             name: value for name, value in body.items() if value not in ("", None)
         }
         page = 1
-        while page <= _LOOKUP_PAGES:
+        guard = PageGuard("Apollo", path, _LOOKUP_PAGES)
+        while guard.more():
             payload.update({"page": page, "per_page": _SEARCH_PER_PAGE})
-            response = await self._http.request("POST", self._http.url(path), json_body=payload)
+            response = await self._http.request(
+                "POST", self._http.url(path), json_body=payload, answer=Answer.PAGE
+            )
             found = expect_object(decode_json(response), path)
             objects = expect_objects(found.get(key, []), key)
+            guard.seen_page(objects)
             for obj in objects:
                 yield obj
             if page >= _total_pages(found) or not objects:
@@ -302,19 +319,21 @@ class ApolloAdapter:
             page += 1
 
     async def _search_once(self, params: QueryParams) -> JSONObject:
-        body = await self._http.get_json(self._http.url(SEARCH), params)
+        body = await self._http.get_json(self._http.url(SEARCH), params, answer=Answer.PAGE)
         return expect_object(body, "phone call search")
 
     async def _search_pages(
         self, params: QueryParams, *, max_pages: int | None = None
     ) -> AsyncIterator[JSONObject]:
         page = 1
-        while max_pages is None or page <= max_pages:
+        guard = PageGuard("Apollo", SEARCH, max_pages)
+        while guard.more():
             body = await self._search_once(
                 [*params, ("page", str(page)), ("per_page", str(self._page_size))]
             )
-            yield body
             calls = body.get("phone_calls")
+            guard.seen_page(expect_objects(calls, "phone_calls") if isinstance(calls, list) else [])
+            yield body
             if page >= _total_pages(body) or not (isinstance(calls, list) and calls):
                 return
             page += 1

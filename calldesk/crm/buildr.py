@@ -22,25 +22,20 @@ from pathlib import Path
 
 import httpx
 
+from calldesk.crm._bounds import Answer, RateInfo, header_int, wait_seconds
 from calldesk.crm._common import (
     SAME_TEXT,
     SAME_TIME,
     Comparator,
+    PageGuard,
     path_segment,
     query_matches,
     select_matches,
     take_calls,
 )
-from calldesk.crm._http import (
-    ErrorFacts,
-    HttpSession,
-    RateInfo,
-    VendorPolicy,
-    decode_json,
-    header_int,
-    parse_seconds,
-    validate_base_url,
-)
+from calldesk.crm._http import HttpSession
+from calldesk.crm._messages import decode_json
+from calldesk.crm._origin import validate_base_url
 from calldesk.crm._parse import (
     JSONObject,
     expect_id,
@@ -51,6 +46,7 @@ from calldesk.crm._parse import (
     opt_str,
     parse_time,
 )
+from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback
 from calldesk.crm.errors import AuthError, CrmError, MalformedResponse, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
@@ -88,7 +84,7 @@ class BuildrPolicy(VendorPolicy):
     default_retry_after = 10.0
 
     def rate_info(self, headers: httpx.Headers, now: datetime) -> RateInfo:
-        limited_for = parse_seconds(headers.get("x-rate-limited-for"), now)
+        limited_for = wait_seconds(headers.get("x-rate-limited-for"), now)
         return RateInfo(
             limit=header_int(headers, "x-ratelimit-limit"),
             remaining=0
@@ -113,7 +109,7 @@ class BuildrPolicy(VendorPolicy):
 
     def retry_after(self, facts: ErrorFacts) -> float | None:
         for name in ("x-rate-limited-for", "retry-after"):
-            seconds = parse_seconds(facts.headers.get(name), facts.now)
+            seconds = wait_seconds(facts.headers.get(name), facts.now)
             if seconds is not None:
                 return seconds
         return None
@@ -287,14 +283,16 @@ class BuildrAdapter:
     ) -> AsyncIterator[JSONObject]:
         url: str | None = self._http.url(path)
         params: list[tuple[str, str]] | None = [("page", "1"), ("per_page", str(self._page_size))]
-        pages = 0
-        while url is not None and (max_pages is None or pages < max_pages):
-            response = await self._http.request("GET", url, params=params)
+        guard = PageGuard("Buildr", path, max_pages)
+        while url is not None and guard.more():
+            response = await self._http.request("GET", url, params=params, answer=Answer.PAGE)
             body = expect_object(decode_json(response), path)
-            for item in expect_objects(field(body, key, path), f"{path} {key}"):
+            items = expect_objects(field(body, key, path), f"{path} {key}")
+            guard.seen_page(items)
+            for item in items:
                 yield item
-            pages += 1
             url = _next_link(response, self._http)
+            guard.seen_cursor(url)
             params = None  # the next link carries its own query
 
 

@@ -16,30 +16,22 @@ from pathlib import Path
 
 import httpx
 
+from calldesk.crm._bounds import Answer, RateInfo, count, finite, wait_seconds
 from calldesk.crm._common import (
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TEXT,
     SAME_TIME,
     Comparator,
+    PageGuard,
     path_segment,
     query_matches,
     select_matches,
     take_calls,
     utc_iso,
 )
-from calldesk.crm._http import (
-    ErrorFacts,
-    HttpSession,
-    QueryParams,
-    RateInfo,
-    StaticHeaders,
-    VendorPolicy,
-    clip,
-    decode_json,
-    generic_error_message,
-    parse_seconds,
-)
+from calldesk.crm._http import HttpSession, QueryParams, StaticHeaders
+from calldesk.crm._messages import clip, decode_json, generic_error_message
 from calldesk.crm._parse import (
     JSONObject,
     expect_id,
@@ -49,6 +41,7 @@ from calldesk.crm._parse import (
     opt_str,
     parse_time,
 )
+from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback
 from calldesk.crm.errors import CrmError, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
@@ -84,11 +77,7 @@ class ClosePolicy(VendorPolicy):
                 remaining if remaining is not None else _float(headers.get(prefix + "remaining"))
             )
             reset = reset if reset is not None else _float(headers.get(prefix + "reset"))
-        return RateInfo(
-            limit=None if limit is None else int(limit),
-            remaining=None if remaining is None else int(remaining),
-            reset_after=reset,
-        )
+        return RateInfo(limit=count(limit), remaining=count(remaining), reset_after=reset)
 
     def retry_after(self, facts: ErrorFacts) -> float | None:
         reset = _ratelimit_header(facts.headers.get("ratelimit")).get("reset")
@@ -98,7 +87,7 @@ class ClosePolicy(VendorPolicy):
         if body_reset is not None:
             return body_reset
         for name in ("retry-after", "ratelimit-reset", "x-rate-limit-reset"):
-            seconds = parse_seconds(facts.headers.get(name), facts.now)
+            seconds = wait_seconds(facts.headers.get(name), facts.now)
             if seconds is not None:
                 return seconds
         return None
@@ -120,12 +109,8 @@ class ClosePolicy(VendorPolicy):
 
 
 def _float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        return None
+    number = finite(value)
+    return None if number is None else max(0.0, number)
 
 
 def _ratelimit_header(value: str | None) -> dict[str, float]:
@@ -148,7 +133,7 @@ def _body_rate_reset(body: JSONValue) -> float | None:
         if isinstance(holder, dict):
             value = holder.get("rate_reset")
             if isinstance(value, int | float) and not isinstance(value, bool):
-                return max(0.0, float(value))
+                return finite(str(value))
             if isinstance(value, str):
                 return _float(value)
     return None
@@ -303,12 +288,15 @@ class CloseAdapter:
         self, path: str, params: QueryParams, *, max_pages: int | None = None
     ) -> AsyncIterator[JSONObject]:
         skip = 0
-        pages = 0
-        while max_pages is None or pages < max_pages:
+        guard = PageGuard("Close", path, max_pages)
+        while guard.more():
             page_params = [*params, ("_skip", str(skip)), ("_limit", str(self._page_size))]
-            body = expect_object(await self._http.get_json(self._http.url(path), page_params), path)
+            body = expect_object(
+                await self._http.get_json(self._http.url(path), page_params, answer=Answer.PAGE),
+                path,
+            )
             data = expect_objects(field(body, "data", path), f"{path} data")
-            pages += 1
+            guard.seen_page(data)
             for item in data:
                 yield item
             skip += len(data)

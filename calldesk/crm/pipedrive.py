@@ -18,28 +18,21 @@ from pathlib import Path
 
 import httpx
 
+from calldesk.crm._bounds import Answer, RateInfo, header_int, wait_seconds
 from calldesk.crm._common import (
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TIME,
     Comparator,
     MultipartFile,
+    PageGuard,
     path_segment,
     query_matches,
     select_matches,
     take_calls,
 )
-from calldesk.crm._http import (
-    ErrorFacts,
-    HttpSession,
-    QueryParams,
-    RateInfo,
-    StaticHeaders,
-    VendorPolicy,
-    decode_json,
-    header_int,
-    parse_seconds,
-)
+from calldesk.crm._http import HttpSession, QueryParams, StaticHeaders
+from calldesk.crm._messages import decode_json
 from calldesk.crm._parse import (
     JSONObject,
     expect_id,
@@ -50,6 +43,7 @@ from calldesk.crm._parse import (
     opt_str,
     parse_time,
 )
+from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback
 from calldesk.crm.errors import CrmError, MalformedResponse, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
@@ -109,7 +103,7 @@ class PipedrivePolicy(VendorPolicy):
         if _daily_budget_spent(facts.headers):
             return _until_midnight(facts.now)
         for name in ("x-ratelimit-reset", "retry-after"):
-            seconds = parse_seconds(facts.headers.get(name), facts.now)
+            seconds = wait_seconds(facts.headers.get(name), facts.now)
             if seconds is not None:
                 return max(seconds, 1.0)
         return None
@@ -238,13 +232,15 @@ class PipedriveAdapter:
 
     async def _call_pages(self, *, max_pages: int | None = None) -> AsyncIterator[JSONObject]:
         start = 0
-        pages = 0
-        while max_pages is None or pages < max_pages:
+        guard = PageGuard("Pipedrive", CALLS, max_pages)
+        while guard.more():
             params = [("start", str(start)), ("limit", str(self._page_size))]
-            body = expect_object(await self._http.get_json(self._http.url(CALLS), params), CALLS)
+            body = expect_object(
+                await self._http.get_json(self._http.url(CALLS), params, answer=Answer.PAGE), CALLS
+            )
             data = body.get("data")
             items = [] if data is None else expect_objects(data, "call logs")
-            pages += 1
+            guard.seen_page(items)
             for item in items:
                 yield item
             pagination = _pagination(body)
@@ -260,14 +256,19 @@ class PipedriveAdapter:
         path, name_key = LIST_SOURCES[source]
         items: list[LookupItem] = []
         cursor: str | None = None
-        for _ in range(_LIST_PAGES):
+        guard = PageGuard("Pipedrive", path, _LIST_PAGES)
+        while guard.more():
             params: QueryParams = [
                 ("limit", str(LIST_PAGE)),
                 *([("cursor", cursor)] if cursor else []),
             ]
-            body = expect_object(await self._http.get_json(self._http.url(path), params), path)
+            body = expect_object(
+                await self._http.get_json(self._http.url(path), params, answer=Answer.PAGE), path
+            )
             data = _data(body, path)
-            for obj in [] if data is None else expect_objects(data, f"{path} data"):
+            objs = [] if data is None else expect_objects(data, f"{path} data")
+            guard.seen_page(objs)
+            for obj in objs:
                 items.append(
                     LookupItem(
                         source,
@@ -279,19 +280,23 @@ class PipedriveAdapter:
             cursor = _next_cursor(body)
             if not cursor:
                 break
+            guard.seen_cursor(cursor)
         return items
 
     async def _leads(self) -> list[LookupItem]:
         """Every lead not archived (``GET /v1/leads``, ``start``/``limit`` paging, bounded)."""
         items: list[LookupItem] = []
         start = 0
-        for _ in range(_LIST_PAGES):
+        guard = PageGuard("Pipedrive", LEADS_LIST, _LIST_PAGES)
+        while guard.more():
             params: QueryParams = [("start", str(start)), ("limit", str(LIST_PAGE))]
             body = expect_object(
-                await self._http.get_json(self._http.url(LEADS_LIST), params), LEADS_LIST
+                await self._http.get_json(self._http.url(LEADS_LIST), params, answer=Answer.PAGE),
+                LEADS_LIST,
             )
             data = _data(body, LEADS_LIST)
             leads = [] if data is None else expect_objects(data, "leads")
+            guard.seen_page(leads)
             for lead in leads:
                 items.append(
                     LookupItem(
@@ -312,12 +317,19 @@ class PipedriveAdapter:
     async def _search(self, source: str, path: str, term: str) -> list[LookupItem]:
         items: list[LookupItem] = []
         cursor: str | None = None
-        for _ in range(_SEARCH_PAGES):
+        guard = PageGuard("Pipedrive", path, _SEARCH_PAGES)
+        while guard.more():
             params: QueryParams = [("term", term), *([("cursor", cursor)] if cursor else [])]
-            body = expect_object(await self._http.get_json(self._http.url(path), params), path)
+            body = expect_object(
+                await self._http.get_json(self._http.url(path), params, answer=Answer.PAGE), path
+            )
             data = expect_object(field(body, "data", path), f"{path} data")
-            for entry in expect_objects(data.get("items", []), f"{path} items"):
-                item = expect_object(field(entry, "item", "search result"), "search result")
+            found = [
+                expect_object(field(entry, "item", "search result"), "search result")
+                for entry in expect_objects(data.get("items", []), f"{path} items")
+            ]
+            guard.seen_page(found)
+            for item in found:
                 items.append(
                     LookupItem(
                         source,
@@ -329,6 +341,7 @@ class PipedriveAdapter:
             cursor = _next_cursor(body)
             if not cursor:
                 break
+            guard.seen_cursor(cursor)
         return items
 
 

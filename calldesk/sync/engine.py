@@ -93,6 +93,7 @@ class AccountSyncer:
         clock: Callable[[], float] = time.monotonic,
         on_progress: ProgressListener | None = None,
         audit: AuditRecorder | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.account = account
         self._audit = audit
@@ -104,7 +105,9 @@ class AccountSyncer:
         self.backoff = backoff or BackoffPolicy()
         self.rng = rng or random.Random()
         self.clock = clock
-        self.pacer = Pacer(clock)
+        #: The account's one pacer: the adapter's requests (outbox and reads alike) wait for it
+        #: and count themselves in it; this loop asks it how many operations may start.
+        self.pacer = pacer or Pacer(clock)
         self.status = AccountStatus(account.name)
         self._on_progress = on_progress
         self._wake = _Wake()
@@ -117,6 +120,8 @@ class AccountSyncer:
         self._checked_absent: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        #: While offline: when the next probe may go (clock time).
+        self._probe_at: float | None = None
 
     # -- control -----------------------------------------------------------------------------
 
@@ -170,13 +175,22 @@ class AccountSyncer:
             self._wake.event.clear()
             if self.status.needs_auth or not self.connectivity.online:
                 self._set_idle_if_quiet()
+                if self._probe_at is None:
+                    self._probe_at = self.clock() + OFFLINE_PROBE_INTERVAL
                 await self._sleep(
-                    OFFLINE_PROBE_INTERVAL if not self.status.needs_auth else IDLE_POLL
+                    self._probe_at - self.clock() if not self.status.needs_auth else IDLE_POLL
                 )
-                if not self.connectivity.online and not self.connectivity.forced_offline:
-                    # Probe: let one attempt through; its outcome flips the state.
+                if (
+                    not self.connectivity.online
+                    and not self.connectivity.forced_offline
+                    and self.clock() >= self._probe_at
+                ):
+                    # Probe: let one attempt through; its outcome flips the state. (Only when
+                    # the interval is up: an operation finishing also wakes this loop.)
+                    self._probe_at = None
                     self.connectivity.report_success()
                 continue
+            self._probe_at = None
             wait = self.pacer.wait_time()
             if wait > 0:
                 await self._sleep(wait)
@@ -256,7 +270,6 @@ class AccountSyncer:
         self._undelivered.discard(op.op_id)
         self._checked_absent.discard(op.op_id)
         op = await self.outbox.mark_in_flight(op.op_id)
-        self.pacer.started()
         try:
             remote = await self._send(op, uncertain=uncertain)
         except TransportError as exc:
@@ -303,8 +316,6 @@ class AccountSyncer:
                 # calldesk's own copy is no longer needed once the CRM has the recording.
                 with contextlib.suppress(OSError):
                     Path(op.file_path).unlink()
-        finally:
-            self.pacer.finished()
 
     def _not_delivered(self, op_id: str, uncertain: bool) -> None:
         """This attempt's request certainly did not take effect.
@@ -408,9 +419,15 @@ class SyncEngine:
         return self._syncers
 
     def add_account(
-        self, account: Account, adapter: CallAdapter, *, concurrency: int
+        self,
+        account: Account,
+        adapter: CallAdapter,
+        *,
+        concurrency: int,
+        pacer: Pacer | None = None,
     ) -> AccountSyncer:
-        """Create (but do not start) the syncer for ``account``."""
+        """Create (but do not start) the syncer for ``account``; ``pacer`` is the one its
+        adapter's requests wait for (see ``open_runtime``)."""
         rng = random.Random(None if self._seed is None else f"{self._seed}:{account.name}")
         syncer = AccountSyncer(
             account,
@@ -423,6 +440,7 @@ class SyncEngine:
             rng=rng,
             on_progress=self._on_progress,
             audit=self._audit,
+            pacer=pacer,
         )
         self._syncers[account.name] = syncer
         return syncer
