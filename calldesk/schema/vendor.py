@@ -188,11 +188,7 @@ class VendorSchema:
         Keys stay the field's API name; an adapter renames to ``FieldSpec.request_name`` (see
         :meth:`request_params`).
         """
-        dropped = {
-            rule.drop
-            for rule in self.precedence
-            if values.get(rule.keep) is not None and values.get(rule.drop) is not None
-        }
+        dropped = self.precedence_drops(values)
         wire: dict[str, JSONValue] = {}
         for name, value in values.items():
             if name in dropped:
@@ -200,6 +196,14 @@ class VendorSchema:
             spec = self.field(name)
             wire[name] = None if value is None else spec.type.to_wire(value, spec)
         return wire
+
+    def precedence_drops(self, values: Mapping[str, object]) -> set[str]:
+        """The fields a precedence rule leaves out of ``values`` (both of the rule's are set)."""
+        return {
+            rule.drop
+            for rule in self.precedence
+            if values.get(rule.keep) is not None and values.get(rule.drop) is not None
+        }
 
     def request_params(self, fields: WireFields) -> dict[str, JSONValue]:
         """Rename wire fields to the names the vendor's API takes them under (``user_id[]``)."""

@@ -390,11 +390,13 @@ class EditorCoordinator(QObject):
         if self.editing is not None and self.editing[1] == local_id:
             await self.open_record(self.editing[0], local_id)
 
-    def _on_save(self, wire: dict[str, Any], and_new: bool) -> None:
-        self._context.spawn(self.save(wire, and_new=and_new))
+    def _on_save(self, values: dict[str, object], and_new: bool) -> None:
+        self._context.spawn(self.save(values, and_new=and_new))
 
-    async def save(self, wire: Mapping[str, Any], *, and_new: bool = False) -> bool:
-        """Queue the editor's values (new call or edit); errors go beside the fields."""
+    async def save(self, values: Mapping[str, object], *, and_new: bool = False) -> bool:
+        """Queue the editor's values (``EditorForm.save_values``: the schema's values, which
+        the service turns into wire form once) as a new call or an edit; errors go beside the
+        fields."""
         from calldesk.ui.ports import errors_of
 
         form = self.form
@@ -402,9 +404,6 @@ class EditorCoordinator(QObject):
             return False
         account, local_id = self.editing
         service, backend = self._context.service, self._context.backend
-        values = form.schema.from_wire(wire)
-        # from_wire leaves nulls out; here a null is the rep clearing a field: keep it.
-        values.update({name: None for name, value in wire.items() if value is None})
         self.drafts.stop()
         try:
             if local_id is None:

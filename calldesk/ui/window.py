@@ -317,9 +317,9 @@ class MainWindow(QMainWindow):
         """Open a call in the editor (or the conflict view)."""
         await self.editor.open_record(account, local_id)
 
-    async def save(self, wire: Mapping[str, Any], *, and_new: bool = False) -> bool:
-        """Save the open call as ``wire`` values (see ``EditorCoordinator.save``)."""
-        return await self.editor.save(wire, and_new=and_new)
+    async def save(self, values: Mapping[str, object], *, and_new: bool = False) -> bool:
+        """Save the open call with ``values`` (see ``EditorCoordinator.save``)."""
+        return await self.editor.save(values, and_new=and_new)
 
     # -- tasks ---------------------------------------------------------------------------------
 

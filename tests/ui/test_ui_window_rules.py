@@ -136,7 +136,7 @@ async def test_use_as_duration_fills_a_call_that_can_still_change(
                 "end_time": "2026-11-21T10:46:12+01:00",
             }
         )
-        assert await window.save(form.values())
+        assert await window.save(form.save_values())
         assert form.locked_reason() is None
         zone = window.drop_zone
         assert zone is not None

@@ -68,7 +68,8 @@ SAVE_NEW_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 class EditorForm(QWidget):
     """The call editor for one account (see the module docstring).
 
-    Signals: ``save_requested(values_wire, and_new)`` only when valid; ``defaults_requested(raw)``
+    Signals: ``save_requested(values, and_new)`` (``save_values``) only when valid;
+    ``defaults_requested(raw)``
     when the rep makes the new call's values of the schema's ``account_default`` fields the
     account's defaults (raw texts, as drafts keep them); ``draft_changed(raw)`` on
     every edit; ``dirty_changed(bool)`` when the form starts or stops differing from what was
@@ -646,6 +647,19 @@ class EditorForm(QWidget):
             if value is not None or self._current.get(name) is not None
         }
 
+    def save_values(self) -> dict[str, object]:
+        """The values Save hands the service, as the schema reads them (not wire form: the
+        service converts them once). The same fields as :meth:`values`: a ``None`` only clears
+        a value the loaded record has; a field a precedence rule drops is left out."""
+        if self._timer.isActive():
+            self.validate_now()
+        dropped = self.schema.precedence_drops(self._values)
+        return {
+            name: value
+            for name, value in self._values.items()
+            if name not in dropped and (value is not None or self._current.get(name) is not None)
+        }
+
     def request_save(self, *, and_new: bool) -> bool:
         """Emit :attr:`save_requested` when the form is valid; tell whether it did."""
         if self._locked_reason is not None:
@@ -657,7 +671,7 @@ class EditorForm(QWidget):
         self._remote_message = ""
         self._remote_field_errors.clear()
         self._show_errors()
-        self.save_requested.emit(self.values(), and_new)
+        self.save_requested.emit(self.save_values(), and_new)
         return True
 
     def field_names(self) -> list[str]:
