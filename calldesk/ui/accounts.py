@@ -47,6 +47,7 @@ from calldesk.store.accounts import (
 )
 from calldesk.store.secrets import KEY_SHAPES, NoKeyringError, SecretError, Secrets, check_key_shape
 from calldesk.ui.form.base import Spawner, show_error, spawn_on_running_loop
+from calldesk.ui.offthread import OffThread
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class AccountsDialog(QDialog):
 
     accounts_changed = Signal()
     """An account was saved or removed (the window reloads its accounts)."""
+    write_finished = Signal(bool)
+    """A save or removal ended: True when it was written (either way the outcome shows)."""
 
     def __init__(
         self,
@@ -81,6 +84,8 @@ class AccountsDialog(QDialog):
         self._editing: Account | None = None
         self._confirm: QMessageBox | None = None
         self._testing = False
+        self._io = OffThread(self)  # the keyring and accounts.toml are written off the GUI thread
+        self._writing = False
         self.setWindowTitle(self.tr("Accounts"))
         self.setObjectName("accounts_dialog")
         self._build()
@@ -394,7 +399,13 @@ class AccountsDialog(QDialog):
 
     @Slot()
     def save(self) -> bool:
-        """Save the account in the form (and its key); show what went wrong inline."""
+        """Check the form, then write the account (and its key) off the GUI thread.
+
+        True: the write started; its outcome shows inline and ``write_finished`` tells it.
+        False: refused at once (the reason beside the form; ``write_finished(False)`` too).
+        """
+        if self._writing:
+            return False
         self._set_error(None)
         self.status_label.clear()
         editing = self._editing
@@ -411,37 +422,62 @@ class AccountsDialog(QDialog):
                 )
         except AccountError as exc:
             self._set_error(str(exc))
+            self.write_finished.emit(False)
             return False
         key = self.key_edit.text()
         had_keyring_key = editing is not None and editing.key.kind == "keyring"
         store_key = account.key.kind == "keyring" and (bool(key) or not had_keyring_key)
-        try:
-            if store_key:
-                self._secrets.check_available()
-                check_key_shape(account.vendor, key)
-                self._secrets.set(account.name, key)
-        except NoKeyringError:
-            self._set_error(self._no_keyring_message())
-            return False
-        except SecretError as exc:
-            self._set_error(str(exc))
-            return False
         replaced = [account if editing and a.name == editing.name else a for a in accounts]
-        try:
-            self._config.save(replaced if editing is not None else [*accounts, account])
-        except AccountError as exc:
-            if store_key and not had_keyring_key:
+        saved = replaced if editing is not None else [*accounts, account]
+        secrets, config = self._secrets, self._config
+
+        def write() -> None:  # on the worker thread: the keyring and the file may be slow
+            if store_key:
+                secrets.check_available()
+                check_key_shape(account.vendor, key)
+                secrets.set(account.name, key)
+            try:
+                config.save(saved)
+            except AccountError:
+                if store_key and not had_keyring_key:
+                    self._forget_key(account.name)
+                raise
+            if had_keyring_key and account.key.kind == "env":
                 self._forget_key(account.name)
-            self._set_error(str(exc))
-            return False
-        if had_keyring_key and account.key.kind == "env":
-            self._forget_key(account.name)
+
+        self._start_write(write, lambda: self._saved(account.name))
+        return True
+
+    def _start_write(self, write: Callable[[], None], written: Callable[[], None]) -> None:
+        self._writing = True
+        self.save_button.setEnabled(False)
+        self.remove_button.setEnabled(False)
+        self.status_label.setText(self.tr("Saving…"))
+        self._io.run(write, lambda _result, error: self._write_done(error, written))
+
+    def _write_done(self, error: BaseException | None, written: Callable[[], None]) -> None:
+        self._writing = False
+        editing = self._editing
+        self.remove_button.setEnabled(editing is not None and editing.name not in self._builtin)
+        self.status_label.clear()
+        if isinstance(error, NoKeyringError):
+            self._set_error(self._no_keyring_message())
+        elif isinstance(error, (SecretError, AccountError)):
+            self._set_error(str(error))
+        elif error is not None:  # an unexpected failure: said, and logged with its trace
+            LOG.error("could not write the accounts", exc_info=error)
+            self._set_error(str(error) or type(error).__name__)
+        else:
+            written()
+        self._set_editable(self._editing is None or self._editing.name not in self._builtin)
+        self.write_finished.emit(error is None)
+
+    def _saved(self, name: str) -> None:
         self.key_edit.clear()
         self.reload()
-        self.select_account(account.name)
-        self.status_label.setText(self.tr("Saved {name}.").format(name=account.name))
+        self.select_account(name)
+        self.status_label.setText(self.tr("Saved {name}.").format(name=name))
         self.accounts_changed.emit()
-        return True
 
     def _forget_key(self, name: str) -> None:
         try:
@@ -485,19 +521,26 @@ class AccountsDialog(QDialog):
         return self._confirm
 
     def remove_account(self, name: str) -> bool:
-        """Remove the account called ``name`` and its keyring key; show problems inline."""
-        try:
-            removed = self._config.remove(name)
-        except AccountError as exc:
-            self._set_error(str(exc))
+        """Remove the account called ``name`` and its keyring key, off the GUI thread; the
+        outcome shows inline and ``write_finished`` tells it (False: a write is under way)."""
+        if self._writing:
             return False
-        if removed.key.kind == "keyring":
-            self._forget_key(removed.name)
+        self._set_error(None)
+        config = self._config
+
+        def write() -> None:
+            removed = config.remove(name)
+            if removed.key.kind == "keyring":
+                self._forget_key(removed.name)
+
+        self._start_write(write, lambda: self._removed(name))
+        return True
+
+    def _removed(self, name: str) -> None:
         self.reload()
         self.new_account()
-        self.status_label.setText(self.tr("Removed {name}.").format(name=removed.name))
+        self.status_label.setText(self.tr("Removed {name}.").format(name=name))
         self.accounts_changed.emit()
-        return True
 
     # -- testing --------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,14 @@ from tests.helpers.waiting import until as wait_until
 
 SHOTS = Path("/tmp/calldesk-shots")
 SECRET = "sk-test-7f3a9c1e"
+
+
+def written(qtbot: QtBot, dialog: AccountsDialog) -> bool:
+    """Save the dialog's form as its button does; wait until the write (off the GUI thread)
+    ended; whether it was written."""
+    with qtbot.waitSignal(dialog.write_finished, timeout=5000) as blocker:
+        dialog.save()
+    return bool(blocker.args[0])
 
 
 def shot(widget: QWidget, name: str) -> None:
@@ -108,9 +117,9 @@ def test_adding_an_env_account_and_a_keyring_account_keeps_keys_out_of_the_file(
     dialog.accounts_changed.connect(lambda: changes.append(None))
 
     fill(dialog, Vendor.CLOSE, "close-main", env="CLOSE_API_KEY")
-    assert dialog.save(), dialog.error()
+    assert written(qtbot, dialog), dialog.error()
     fill(dialog, Vendor.PIPEDRIVE, "pd", url="https://acme.pipedrive.com", key=SECRET)
-    assert dialog.save(), dialog.error()
+    assert written(qtbot, dialog), dialog.error()
 
     assert len(changes) == 2
     assert config.load() == [
@@ -131,7 +140,7 @@ def test_adding_an_env_account_and_a_keyring_account_keeps_keys_out_of_the_file(
     dialog.select_account("pd")
     dialog.env_radio.setChecked(True)
     dialog.env_edit.setText("PD_KEY")
-    assert dialog.save(), dialog.error()
+    assert written(qtbot, dialog), dialog.error()
     assert config.get("pd").key == KeySource("env", "PD_KEY")
     assert memory_keyring.store == {}
 
@@ -145,7 +154,7 @@ def test_no_keyring_shows_the_message_and_saves_nothing(
     dialog.accounts_changed.connect(lambda: changes.append(None))
     fill(dialog, Vendor.CLOSE, "close-main", key=SECRET)
 
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
 
     error = dialog.error()
     assert error is not None
@@ -163,7 +172,7 @@ def test_plain_http_to_a_remote_host_is_refused_inline(
     dialog = make_dialog(qtbot, config)
     fill(dialog, Vendor.CLOSE, "close-main", url="http://api.close.com", key=SECRET)
 
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
 
     error = dialog.error()
     assert error is not None
@@ -173,7 +182,7 @@ def test_plain_http_to_a_remote_host_is_refused_inline(
     shot(dialog, "bad-url")
 
     fill(dialog, Vendor.PIPEDRIVE, "pd", url="https://example.com", key=SECRET)
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
     assert "https://COMPANY.pipedrive.com" in (dialog.error() or "")
 
 
@@ -182,14 +191,14 @@ def test_a_bad_key_or_duplicate_name_is_refused(
 ) -> None:
     dialog = make_dialog(qtbot, config)
     fill(dialog, Vendor.BUILDR, "b", key="no-colon-here")
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
     assert "CLIENT_ID:CLIENT_SECRET" in (dialog.error() or "")
     assert memory_keyring.store == {}
 
     fill(dialog, Vendor.CLOSE, "work", env="K1")
-    assert dialog.save()
+    assert written(qtbot, dialog)
     fill(dialog, Vendor.CLOSE, "Work", env="K2")
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
     assert "already exists" in (dialog.error() or "")
     assert [a.name for a in config.load()] == ["work"]
 
@@ -245,7 +254,7 @@ async def test_testing_a_saved_keyring_account_uses_the_stored_key(
     test = FakeTest()
     dialog = make_dialog(qtbot, config, test)
     fill(dialog, Vendor.CLOSE, "close-main", key=SECRET)
-    assert dialog.save()
+    assert written(qtbot, dialog)
     dialog.select_account("close-main")
 
     dialog.test_button.click()
@@ -259,7 +268,7 @@ def test_removing_an_account_asks_then_deletes_its_key(
 ) -> None:
     dialog = make_dialog(qtbot, config)
     fill(dialog, Vendor.CLOSE, "close-main", key=SECRET)
-    assert dialog.save()
+    assert written(qtbot, dialog)
     changes: list[None] = []
     dialog.accounts_changed.connect(lambda: changes.append(None))
     dialog.select_account("close-main")
@@ -272,7 +281,37 @@ def test_removing_an_account_asks_then_deletes_its_key(
     yes = box.button(QMessageBox.StandardButton.Yes)
     yes.click()
 
-    qtbot.waitUntil(lambda: config.load() == [])
+    qtbot.waitUntil(lambda: changes == [None])  # written off the GUI thread, then shown
+    assert config.load() == []
     assert memory_keyring.store == {}
     assert dialog.account_names() == []
     assert changes == [None]
+
+
+def test_the_key_and_the_file_are_written_off_the_gui_thread(
+    qtbot: QtBot, config: AccountsConfig, memory_keyring: MemoryKeyring
+) -> None:
+    gui = threading.current_thread()
+    release = threading.Event()
+    writers: list[threading.Thread] = []
+    real_set = memory_keyring.set_password
+
+    def slow_set(service: str, username: str, password: str) -> None:
+        writers.append(threading.current_thread())
+        assert release.wait(5)  # a keyring that takes its time (an unlock prompt, a slow D-Bus)
+        real_set(service, username, password)
+
+    memory_keyring.set_password = slow_set  # type: ignore[method-assign]
+    dialog = make_dialog(qtbot, config)
+    fill(dialog, Vendor.PIPEDRIVE, "pd", url="https://acme.pipedrive.com", key=SECRET)
+    with qtbot.waitSignal(dialog.write_finished, timeout=5000) as blocker:
+        assert dialog.save()  # returns at once: the keyring is still "thinking"
+        assert dialog.status() == "Saving…"
+        assert not dialog.save_button.isEnabled()
+        assert not dialog.save()  # a second click while writing does nothing
+        qtbot.waitUntil(lambda: bool(writers))
+        release.set()
+    assert blocker.args == [True]
+    assert writers and writers[0] is not gui
+    assert memory_keyring.store == {("calldesk", "pd"): SECRET}
+    assert dialog.status() == "Saved pd." and dialog.save_button.isEnabled()

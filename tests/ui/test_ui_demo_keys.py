@@ -17,6 +17,7 @@ from calldesk.store.secrets import MemorySecrets, SecretNotFoundError, Secrets
 from calldesk.ui.accounts import AccountsDialog
 from calldesk.ui.ports import AccountTools
 from tests.conftest import MemoryKeyring
+from tests.ui.test_ui_accounts import written
 
 
 async def _who(account: Account, key: str) -> str:
@@ -58,7 +59,7 @@ def test_the_demo_dialog_lists_its_sandbox_accounts_read_only(
     assert not dialog.save_button.isEnabled() and not dialog.remove_button.isEnabled()
     assert not dialog.test_button.isEnabled()
     assert "built into the demo" in dialog.status()
-    assert not dialog.save()  # even if asked, a demo account does not change
+    assert not written(qtbot, dialog)  # even if asked, a demo account does not change
     assert "can't be changed" in (dialog.error() or "")
     # a new account can't take a demo account's name, and one of its own is listed after them
     dialog.new_account()
@@ -66,10 +67,10 @@ def test_the_demo_dialog_lists_its_sandbox_accounts_read_only(
     dialog.vendor_combo.setCurrentIndex(dialog.vendor_combo.findData(Vendor.CLOSE.value))
     dialog.name_edit.setText("Close")
     dialog.key_edit.setText("api_demo_key_123")
-    assert not dialog.save()
+    assert not written(qtbot, dialog)
     assert "already exists" in (dialog.error() or "")
     dialog.name_edit.setText("trial")
-    assert dialog.save(), dialog.error()
+    assert written(qtbot, dialog), dialog.error()
     assert dialog.account_names() == [*(v.value for v in Vendor), "trial"]
     assert [a.name for a in config.load()] == ["trial"]  # the file holds only the rep's own
 
@@ -87,7 +88,7 @@ def test_a_key_added_in_the_demo_stays_out_of_the_keyring(
     dialog.name_edit.setText("trial")
     dialog.keyring_radio.setChecked(True)
     dialog.key_edit.setText("api_demo_key_123")
-    assert dialog.save(), dialog.error()
+    assert written(qtbot, dialog), dialog.error()
 
     account = Account("trial", Vendor.CLOSE, "https://api.close.com", KeySource("keyring", "trial"))
     assert secrets.for_account(account) == "api_demo_key_123"
