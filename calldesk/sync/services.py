@@ -343,7 +343,18 @@ class CallService(StoreReads):
         return op
 
     def check_recording(self, account: str, path: Path) -> RecordingInfo:
-        """Whether ``path`` can be attached to a call of ``account``; raises with the reason."""
+        """Whether ``path`` can be attached to a call of ``account``; raises with the reason.
+
+        Blocking (stat, type sniffing, the audio's length): from the loop, use
+        :meth:`inspect_recording`."""
+        self._allow_recordings(account)
+        return inspect_recording(path)
+
+    async def inspect_recording(self, account: str, path: Path) -> RecordingInfo:
+        """:meth:`check_recording` on a worker thread (the window stays responsive)."""
+        return await asyncio.to_thread(self.check_recording, account, path)
+
+    def _allow_recordings(self, account: str) -> None:
         schema = self.schema_for(account)
         caps = schema.capabilities
         if caps.recording != "upload":
@@ -353,15 +364,22 @@ class CallService(StoreReads):
                     f"put an https:// link in {caps.recording_field or 'the recording URL'}"
                 )
             raise NotAllowed(f"{schema.label} does not accept call recordings")
-        return inspect_recording(path)
 
-    async def attach_recording(self, account: str, ident: str, path: Path) -> Operation:
+    async def attach_recording(
+        self, account: str, ident: str, recording: Path | RecordingInfo
+    ) -> Operation:
         """Queue the upload of a recording; calldesk uploads its own copy of the file.
 
-        Reading and copying the file (hundreds of MB at worst) run in a worker thread, so the
-        window stays responsive.
+        ``recording``: a path (inspected here), or what :meth:`inspect_recording` found (not
+        inspected again, unless the file's size changed since). Reading and copying the file
+        (hundreds of MB at worst) run in a worker thread, so the window stays responsive.
         """
-        info = await asyncio.to_thread(self.check_recording, account, path)
+        self._allow_recordings(account)
+        if isinstance(recording, RecordingInfo) and await asyncio.to_thread(_unchanged, recording):
+            info = recording
+        else:
+            path = recording.path if isinstance(recording, RecordingInfo) else recording
+            info = await asyncio.to_thread(self.check_recording, account, path)
         record = await self.find(account, ident)
         if record.deleted:
             raise NotAllowed("this call is deleted")
@@ -543,3 +561,13 @@ class CallService(StoreReads):
     async def test_connection(self, account: str) -> str:
         """Ask the CRM who the key belongs to (raises ``CrmError`` with the reason)."""
         return await self._adapter(account).check_auth()
+
+
+def _unchanged(info: RecordingInfo) -> bool:
+    """Whether the inspected file is still there with the size it had (then it is not read
+    again: its type and length were read moments ago)."""
+    try:
+        stat = info.path.stat()
+    except OSError:
+        return False
+    return info.path.is_file() and stat.st_size == info.size

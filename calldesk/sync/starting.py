@@ -116,7 +116,12 @@ class StartingService:
     def check_recording(self, account: str, path: Path) -> RecordingInfo:
         _starting()
 
-    async def attach_recording(self, account: str, ident: str, path: Path) -> Operation:
+    async def inspect_recording(self, account: str, path: Path) -> RecordingInfo:
+        _starting()
+
+    async def attach_recording(
+        self, account: str, ident: str, recording: Path | RecordingInfo
+    ) -> Operation:
         _starting()
 
 

@@ -7,12 +7,12 @@ says so plainly and refuses drags.
 
 The zone never talks to a service directly. It is given two callables:
 
-- ``check(path) -> RecordingInfo`` checks the file (audio by its bytes, size, length) and raises
-  ``RecordingRejected`` or the service's ``NotAllowed`` with a rep-readable reason (the zone
-  shows the message of whatever it raises; it cannot import the service's error types, which
-  live above the store's SQLite);
-- ``attach(path) -> Awaitable[Operation]`` queues the upload (the service keeps its own copy; the
-  rep's file is never modified).
+- ``check(path) -> Awaitable[RecordingInfo]`` checks the file (audio by its bytes, size, length;
+  the service does it off the GUI thread) and raises ``RecordingRejected`` or the service's
+  ``NotAllowed`` with a rep-readable reason (the zone shows the message of whatever it raises;
+  it cannot import the service's error types, which live above the store's SQLite);
+- ``attach(info) -> Awaitable[Operation]`` queues the upload of the checked file (the service
+  keeps its own copy and does not inspect it again; the rep's file is never modified).
 
 Upload progress comes from outside through the slots :meth:`RecordingDropZone.set_progress`,
 :meth:`~RecordingDropZone.set_done` and :meth:`~RecordingDropZone.set_failed`; the cancel and
@@ -51,10 +51,10 @@ from calldesk.ui.form.base import Spawner, show_error, spawn_on_running_loop
 
 LOG = logging.getLogger(__name__)
 
-CheckRecording = Callable[[Path], RecordingInfo]
+CheckRecording = Callable[[Path], Awaitable[RecordingInfo]]
 """``path -> info``: checks a file can be attached; raises with the reason when not."""
 
-AttachRecording = Callable[[Path], Awaitable[Operation]]
+AttachRecording = Callable[[RecordingInfo], Awaitable[Operation]]
 """``path -> operation``: queues the upload of (a copy of) the file."""
 
 _PROGRESS_STEPS = 1000
@@ -366,30 +366,37 @@ class RecordingDropZone(QFrame):
     # -- attaching ------------------------------------------------------------------------------
 
     def take_file(self, path: Path) -> bool:
-        """Check ``path`` and, when it is a usable recording, show it and queue its upload."""
+        """Check ``path`` (off the GUI thread) and, when it is a usable recording, show it and
+        queue its upload; False when the zone takes no file now."""
         if not self.accepts_files() or self._holding():
             return False
-        try:
-            info = self._check(path)
-        except Exception as exc:  # the checker's errors carry a rep-readable reason
-            _log_unexpected(exc)
-            self._info = None
-            self._show_empty()
-            self._set_error(str(exc))
-            return False
         self._set_error(None)
-        self._info = info
-        self._show_attachment(info)
         self._busy = True
         self.choose_button.setEnabled(False)
         self.progress.setValue(0)
-        self._show_upload_state(self.tr("Queueing…"), failed=False)
-        self._spawn(self._queue(info.path))
+        self._show_upload_state(self.tr("Checking {name}…").format(name=path.name), failed=False)
+        self._spawn(self._take(path))
         return True
 
-    async def _queue(self, path: Path) -> None:
+    async def _take(self, path: Path) -> None:
         try:
-            op = await self._attach(path)
+            info = await self._check(path)
+        except Exception as exc:  # the checker's errors carry a rep-readable reason
+            _log_unexpected(exc)
+            self._busy = False
+            self._info = None
+            self._show_empty()
+            self._set_error(str(exc))
+            return
+        self._info = info
+        self._show_attachment(info)
+        self.progress.setValue(0)
+        self._show_upload_state(self.tr("Queueing…"), failed=False)
+        await self._queue(info)
+
+    async def _queue(self, info: RecordingInfo) -> None:
+        try:
+            op = await self._attach(info)
         except Exception as exc:  # shown to the rep; the service's errors say why
             _log_unexpected(exc)
             self._busy = False

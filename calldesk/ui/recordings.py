@@ -20,6 +20,7 @@ from calldesk.ui.chrome import WindowChrome
 
 if TYPE_CHECKING:
     from calldesk.domain import Operation
+    from calldesk.sync.recordings import RecordingInfo
     from calldesk.ui.context import WindowContext
     from calldesk.ui.drafts import Editing
     from calldesk.ui.form import EditorForm
@@ -65,8 +66,8 @@ class RecordingCoordinator(QObject):
 
             zone = RecordingDropZone(
                 context.service.schema_for(account),
-                check=lambda path: context.service.check_recording(account, path),
-                attach=lambda path: self._attach(account, path),
+                check=lambda path: context.service.inspect_recording(account, path),
+                attach=lambda info: self._attach(account, info),
                 spawn=context.spawn,
                 parent=self.zone_stack,
             )
@@ -112,11 +113,11 @@ class RecordingCoordinator(QObject):
     def close(self) -> None:
         self._unsubscribe_progress()
 
-    async def _attach(self, account: str, path: Path) -> Operation:
+    async def _attach(self, account: str, info: RecordingInfo) -> Operation:
         editing = self._editing()
         if editing is None or editing[1] is None or editing[0] != account:
             raise self._context.backend.service_error(self.tr("Save the call first, then attach."))
-        return await self._context.service.attach_recording(account, editing[1], path)
+        return await self._context.service.attach_recording(account, editing[1], info)
 
     async def _retry_upload(self, op_id: str) -> None:
         await self._context.service.retry(op_id)

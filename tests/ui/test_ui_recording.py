@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import wave
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,8 +49,8 @@ class FakeAttach:
     def __init__(self) -> None:
         self.paths: list[Path] = []
 
-    async def __call__(self, path: Path) -> Operation:
-        self.paths.append(path)
+    async def __call__(self, info: RecordingInfo) -> Operation:
+        self.paths.append(info.path)
         await asyncio.sleep(0)
         return Operation(
             op_id=f"op-{len(self.paths)}",
@@ -63,13 +64,20 @@ class FakeAttach:
         )
 
 
-def refuse_check(path: Path) -> RecordingInfo:
-    raise AssertionError(f"check must not be called for {path}")
+async def check_off_thread(path: Path) -> RecordingInfo:
+    """The service's check: the file is read on a worker thread, never on the GUI thread."""
+    gui = threading.current_thread()
+
+    def inspect() -> RecordingInfo:
+        assert threading.current_thread() is not gui
+        return inspect_recording(path)
+
+    return await asyncio.to_thread(inspect)
 
 
 def make_zone(qtbot: QtBot, vendor: Vendor, attach: FakeAttach | None = None) -> RecordingDropZone:
     zone = RecordingDropZone(
-        load_schema(vendor), check=inspect_recording, attach=attach or FakeAttach()
+        load_schema(vendor), check=check_off_thread, attach=attach or FakeAttach()
     )
     qtbot.addWidget(zone)
     zone.resize(640, zone.sizeHint().height())
@@ -172,8 +180,10 @@ async def test_dropping_a_wav_shows_it_offers_its_length_and_queues_the_upload(
 
     assert drag_enter(zone, mime_for(wav))
     assert drop(zone, mime_for(wav))
+    assert zone.status_label.text() == "Checking Call with Dana.wav…"  # read off the GUI thread
+    assert not drag_enter(zone, mime_for(wav))  # one file at a time, already while checking
 
-    assert zone.name_label.text() == "Call with Dana.wav"
+    await until(lambda: zone.name_label.text() == "Call with Dana.wav")
     assert zone.size_label.text() == inspect_recording(wav).size_text
     assert zone.length_label.text() == "0:02"
     assert zone.error() is None
@@ -202,6 +212,7 @@ async def test_a_text_file_named_mp3_is_refused_by_its_bytes(qtbot: QtBot, tmp_p
 
     assert drag_enter(zone, mime_for(fake))
     drop(zone, mime_for(fake))
+    await until(lambda: zone.error() is not None)
 
     error = zone.error()
     assert error is not None
@@ -279,11 +290,11 @@ async def test_cancel_emits_the_op_and_frees_the_zone(qtbot: QtBot, tmp_path: Pa
 async def test_a_refusal_from_attach_is_shown_and_nothing_is_kept(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    async def deleted(path: Path) -> Operation:
+    async def deleted(info: RecordingInfo) -> Operation:
         await asyncio.sleep(0)
         raise RecordingRejected("this call is deleted")
 
-    zone = RecordingDropZone(load_schema(Vendor.PIPEDRIVE), check=inspect_recording, attach=deleted)
+    zone = RecordingDropZone(load_schema(Vendor.PIPEDRIVE), check=check_off_thread, attach=deleted)
     qtbot.addWidget(zone)
     zone.show()
     zone.take_file(silent_wav(tmp_path / "call.wav"))
@@ -306,7 +317,7 @@ async def test_choose_file_opens_a_dialog_without_blocking(qtbot: QtBot, tmp_pat
     dialog.fileSelected.emit(str(wav))
     dialog.close()
 
-    assert zone.name_label.text() == "picked.wav"
+    await until(lambda: zone.name_label.text() == "picked.wav")
     await until(lambda: attach.paths == [wav])
 
 
@@ -348,7 +359,7 @@ async def test_duration_offer_can_be_blocked_with_a_reason(qtbot: QtBot, tmp_pat
     zone = make_zone(qtbot, Vendor.PIPEDRIVE)
     zone.set_duration_blocked("Pipedrive doesn't allow changes to a logged call")
     assert zone.take_file(silent_wav(tmp_path / "call.wav"))
-    assert zone.use_duration_button.isVisible()
+    await until(lambda: zone.use_duration_button.isVisible())
     assert not zone.use_duration_button.isEnabled()
     assert zone.use_duration_button.toolTip().startswith("Pipedrive doesn't allow")
     zone.set_duration_blocked(None)
