@@ -74,8 +74,9 @@ class CallQuery:
     inclusive, ``until`` exclusive). ``not_synced`` keeps every record whose state is not synced;
     use ``states=(SyncState.FAILED,)`` for "failed". ``text`` is a full-text search as typed.
     The page: ``limit`` lines after the line of the call ``after`` (a ``local_id``), or just
-    before the line of ``before``, or the last ``limit`` lines (``from_end``), or else the first
-    ones (skipping ``offset``, which costs what it skips). Lines come in the query's order.
+    before the line of ``before``, or the last ``limit`` lines (``from_end``; ``offset`` skips
+    lines from the end), or else the first ones (skipping ``offset``, which costs what it
+    skips). Lines come in the query's order.
     """
 
     accounts: tuple[str, ...] = ()
@@ -209,10 +210,15 @@ def _keyset(
     return ranges
 
 
-def _reversed(query: CallQuery) -> CallQuery:
-    """The same filters in the opposite order, first page."""
+def _reversed(query: CallQuery, offset: int = 0) -> CallQuery:
+    """The same filters in the opposite order, first page (skipping ``offset`` lines)."""
     return replace(
-        query, descending=not query.descending, from_end=False, before=None, after=None, offset=0
+        query,
+        descending=not query.descending,
+        from_end=False,
+        before=None,
+        after=None,
+        offset=offset,
     )
 
 
@@ -241,7 +247,7 @@ class CallListReader:
         if query.limit == 0:
             return []
         if query.from_end:
-            return self.list_calls(_reversed(query))[::-1]
+            return self.list_calls(_reversed(query, query.offset))[::-1]
         if query.before is not None:
             flipped = replace(_reversed(query), after=query.before)
             return self.list_calls(flipped)[::-1]

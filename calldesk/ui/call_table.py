@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QTableView, QWidget
+
+if TYPE_CHECKING:  # loaded on the first key press: the first frame does without them
+    from PySide6.QtCore import QModelIndex, Qt
+    from PySide6.QtWidgets import QAbstractItemView
 
 
 def _dropped_file(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> Path | None:
@@ -86,6 +91,22 @@ class CallTable(QTableView):
             self.leave_forward.emit()  # Tab: on to the editor, whatever the focus chain says
             return True
         return super().focusNextPrevChild(next)
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Home and End go to the first and last call, as Ctrl+Home and Ctrl+End do, and stay
+        in the current column (a row is selected whole: going to its last column would only
+        scroll the call's time out of sight)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QAbstractItemView
+
+        action = QAbstractItemView.CursorAction
+        if cursorAction not in (action.MoveHome, action.MoveEnd):
+            return super().moveCursor(cursorAction, modifiers)
+        target = super().moveCursor(cursorAction, modifiers | Qt.KeyboardModifier.ControlModifier)
+        current = self.currentIndex()
+        return target.siblingAtColumn(current.column()) if current.isValid() else target
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         from PySide6.QtCore import Qt  # not at import: the first frame does without ``Qt``

@@ -51,6 +51,7 @@ class CallListController(QObject):
         self.model = CallListModel(
             context.service, context.backend.base_query, spawn=context.spawn, parent=self
         )
+        self._awaited_row: int | None = None  # the current line, while its page is read
         if rows is not None:
             self.model.seed(rows)
         self.table.setModel(self.model)  # the header's own model goes with the frame's
@@ -149,7 +150,13 @@ class CallListController(QObject):
         self.table.selectionModel().blockSignals(False)
 
     def reselect(self) -> None:
-        """Keep the open call's line selected (after a reload moved it)."""
+        """Keep the open call's line selected (after a reload moved it); choose the current
+        line once its page arrives, when it was chosen before (a jump to the end)."""
+        current = self.table.currentIndex()
+        if self._awaited_row is not None and current.row() == self._awaited_row:
+            if self.model.row_at(current.row()) is not None:
+                self._on_row(current, current)
+            return
         local_id = self._current()
         if local_id is None:
             return
@@ -161,4 +168,8 @@ class CallListController(QObject):
         if not current.isValid():
             return
         summary = self.model.row_at(current.row())
+        if summary is None:  # its page is being read (a jump to the end): chosen on arrival
+            self._awaited_row = current.row()
+            return
+        self._awaited_row = None
         self.row_chosen.emit(summary.account, summary.local_id)

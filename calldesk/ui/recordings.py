@@ -192,6 +192,8 @@ class RecordingCoordinator(QObject):
     def drop_on_row(self, listing: CallListController, row: int, path: str) -> None:
         """A file dropped on a line of the list: open that call and attach it."""
         summary = listing.model.row_at(row)
+        if summary is None:  # refused while dragging (the window's row refusal)
+            return
         listing.select_silently(row)
         self._context.spawn(self._attach_to_row(summary.account, summary.local_id, Path(path)))
 

@@ -413,7 +413,10 @@ class MainWindow(QMainWindow):
     def _row_refusal(self, row: int, path: Path) -> str | None:
         if not self._attached:
             return self.tr("calldesk is still starting; try again in a moment.")
-        return self.editor.recordings.row_refusal(self.model.row_at(row).account, path)
+        line = self.model.row_at(row)
+        if line is None:
+            return self.tr("This call is still being read; try again in a moment.")
+        return self.editor.recordings.row_refusal(line.account, path)
 
     # -- fetching and syncing ------------------------------------------------------------------
 

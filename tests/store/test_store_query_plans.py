@@ -112,6 +112,8 @@ def test_keyset_pages_forward_and_backward_list_exactly_the_whole_list(
     assert forward == whole
     last = store.calls.list_calls(replace(query, limit=7, from_end=True))
     assert _ids(last) == whole[-7:]
+    skipped = store.calls.list_calls(replace(query, limit=7, from_end=True, offset=3))
+    assert _ids(skipped) == whole[-10:-3]
     backward: list[str] = []
     page = last
     while page:

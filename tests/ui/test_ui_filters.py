@@ -20,7 +20,7 @@ from tests.ui.test_ui_window_step4 import _accounts, _first_row, running_window,
 
 async def _settled(window: MainWindow) -> None:
     await window.settle()
-    await until(lambda: not window.model._fetching)
+    await until(lambda: not window.model.loading)
 
 
 def test_day_ranges_are_local_days() -> None:
