@@ -101,9 +101,11 @@ async def calldesk_upload(rt: Runtime, local_id: str, recording: Path) -> tuple[
     before = status_kib("VmRSS")
     started = time.perf_counter()
     await rt.service.attach_recording("p", local_id, recording)
+    queued = time.perf_counter() - started
     done = await rt.engine.drain("p", timeout=300, settle=lambda: outbox_empty(rt))
     elapsed = time.perf_counter() - started
     assert done, "the upload did not finish"
+    print(f"  attach (sniff, own copy, queue) {queued:.3f} s, upload {elapsed - queued:.3f} s")
     return elapsed, status_kib("VmHWM") - before
 
 

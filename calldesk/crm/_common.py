@@ -30,7 +30,8 @@ SAME_NUMBER: Comparator = same_number
 SAME_PHONE: Comparator = same_phone
 SAME_TEXT: Comparator = same_text
 
-CHUNK_SIZE = 256 * 1024
+#: Bytes read from disk per step of a streamed upload (one worker-thread hop each).
+CHUNK_SIZE = 1024 * 1024
 #: The most pages any listing reads (100,000 calls at 100 a page); more means a server that
 #: never says "no more".
 MAX_PAGES = 1000

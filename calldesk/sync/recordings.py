@@ -1,12 +1,15 @@
 """Recording files: check that a dropped file is audio (by its bytes), read its length, copy it.
 
 ``filetype`` sniffs the container from the file's first bytes (the extension is never trusted)
-and ``mutagen`` reads the duration. calldesk never modifies the rep's file: it copies it into its
-own recordings folder and uploads that copy, which is deleted once the CRM confirms.
+and ``mutagen`` reads the duration. calldesk never modifies the rep's file: it keeps its own
+entry for it in its private recordings folder (a hard link where the folder is on the same file
+system — no bytes copied, and the rep may move or delete the original — else a copy) and uploads
+that, removing it once the CRM confirms.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -81,9 +84,16 @@ def inspect_recording(path: Path, max_bytes: int = MAX_RECORDING_BYTES) -> Recor
 
 
 def keep_copy(info: RecordingInfo, folder: Path) -> Path:
-    """Copy the recording into calldesk's own folder (the rep's file is never touched)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Keep the recording in calldesk's own (private) folder; the rep's file is never touched.
+
+    A hard link when the folder is on the file's file system (instant, whatever the size; its
+    mode is the rep's file's, so it is not changed), otherwise a copy readable only by the user.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = folder / f"{uuid.uuid4().hex}{info.path.suffix.lower()}"
-    shutil.copyfile(info.path, target)
-    target.chmod(0o600)
+    try:
+        os.link(info.path, target)
+    except OSError:  # another file system, or links not allowed there: copy the bytes
+        shutil.copyfile(info.path, target)
+        target.chmod(0o600)
     return target
