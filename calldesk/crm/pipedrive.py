@@ -189,6 +189,8 @@ class PipedriveAdapter:
             self._call_url(remote_id) + "/recordings",
             content=body.stream,
             headers=body.headers(),
+            answer=Answer.UPLOAD,
+            upload_size=body.file_size,  # the deadline grows with the file
         )
 
     async def find_created(self, fields: WireFields) -> list[RemoteCall]:

@@ -11,6 +11,7 @@ import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -403,3 +404,22 @@ async def test_an_over_long_apollo_address_is_refused_before_sending() -> None:
         assert server.requests == []
     assert "too long" in str(caught.value)
     assert caught.value.field_errors.get("note")
+
+
+@pytest.mark.asyncio
+async def test_an_uploads_deadline_grows_with_its_file(tmp_path: Path) -> None:
+    recording = tmp_path / "call.mp3"
+    recording.write_bytes(b"ID3" + b"\x00" * (2 * 1024 * 1024))
+
+    def respond(request: Request, conn: Conn) -> None:
+        conn.wait(1.0)  # slower than the bare deadline, well within the file's allowance
+        conn.send(http_answer(200, {"success": True}))
+
+    limits = HttpLimits(deadline=0.5, upload_rate=1024 * 1024)  # 0.5 s + 2 s for 2 MB
+    with hostile(respond) as server:
+        async with adapter_for(server, Vendor.PIPEDRIVE, limits=limits) as adapter:
+            await adapter.upload_recording("7", recording)
+            with pytest.raises(TransportError, match=r"within 0\.5 s"):
+                await adapter.get_call("7")  # no file: the bare deadline
+    assert server.requests[0].target == "/api/v1/callLogs/7/recordings"
+    assert len(server.requests[0].body) > 2 * 1024 * 1024
