@@ -423,3 +423,16 @@ async def test_an_uploads_deadline_grows_with_its_file(tmp_path: Path) -> None:
                 await adapter.get_call("7")  # no file: the bare deadline
     assert server.requests[0].target == "/api/v1/callLogs/7/recordings"
     assert len(server.requests[0].body) > 2 * 1024 * 1024
+
+
+@pytest.mark.asyncio
+async def test_a_call_listed_again_on_the_next_page_is_taken_once() -> None:
+    # A call logged meanwhile shifts Close's offset paging: the last call of page 1 comes again.
+    pages = {
+        "0": {"data": [{"id": "acti_a"}, {"id": "acti_b"}], "has_more": True},
+        "2": {"data": [{"id": "acti_b"}, {"id": "acti_c"}], "has_more": False},
+    }
+    with hostile(counting(lambda r: (200, pages[query(r)["_skip"]], None))) as server:
+        async with adapter_for(server) as adapter:
+            ids = [call.remote_id async for call in adapter.list_calls()]
+    assert ids == ["acti_a", "acti_b", "acti_c"]
