@@ -10,6 +10,7 @@ from calldesk.crm._origin import DEFAULT_BASE_URLS, validate_base_url
 from calldesk.crm.adapter import AdapterContext, CallAdapter, ProgressCallback
 from calldesk.crm.errors import (
     AuthError,
+    CertificateError,
     CrmError,
     MalformedResponse,
     NotFound,
@@ -27,6 +28,7 @@ __all__ = [
     "Answer",
     "AuthError",
     "CallAdapter",
+    "CertificateError",
     "CrmError",
     "HttpLimits",
     "MalformedResponse",

@@ -29,6 +29,7 @@ from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm._wire import certificate_problem, describe_transport, read_capped, size_text
 from calldesk.crm.errors import (
     AuthError,
+    CertificateError,
     CrmError,
     MalformedResponse,
     RateLimited,
@@ -282,9 +283,12 @@ class HttpSession:
             delivered = delivered and not isinstance(exc, httpx.UnsupportedProtocol)
             reason = describe_transport(exc)
             self._audit(method, target, None, started, reason)
-            problem = "has a certificate problem" if certificate_problem(exc) else None
+            if certificate_problem(exc):
+                raise CertificateError(
+                    f"{self.policy.label}: {reason}", method=method, path=path
+                ) from None
             raise TransportError(
-                f"{self.policy.label} {problem or 'could not be reached'}: {reason}",
+                f"{self.policy.label} could not be reached: {reason}",
                 maybe_delivered=delivered,
                 method=method,
                 path=path,

@@ -8,6 +8,8 @@ The hierarchy (every adapter failure is one of these; nothing else escapes an ad
       timeout); True when it may have been processed (read timeout, connection dropped after
       sending or in the middle of the answer), so a create must be recovered with
       ``find_created`` before any resend.
+        * ``CertificateError`` — the server's certificate is not valid (self-signed, expired,
+          another host's): nothing was sent; the network itself is up.
     * ``RateLimited`` — 429 (or a vendor's equivalent); wait ``.retry_after`` seconds.
     * ``AuthError`` — 401/403: bad, expired or insufficient key (Apollo non-master key, Pipedrive's
       HTML 403 page); retrying will not help until the user fixes the key.
@@ -31,6 +33,7 @@ from typing import TypedDict, Unpack
 
 __all__ = [
     "AuthError",
+    "CertificateError",
     "CrmError",
     "ErrorContext",
     "MalformedResponse",
@@ -90,6 +93,13 @@ class TransportError(CrmError):
     ) -> None:
         super().__init__(message, **kwargs)
         self.maybe_delivered = maybe_delivered
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate was refused, so nothing was sent (the network is up)."""
+
+    def __init__(self, message: str, **kwargs: Unpack[ErrorContext]) -> None:
+        super().__init__(message, maybe_delivered=False, **kwargs)
 
 
 class RateLimited(CrmError):

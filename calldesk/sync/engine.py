@@ -32,6 +32,7 @@ from pathlib import Path
 from calldesk.crm import (
     AuthError,
     CallAdapter,
+    CertificateError,
     CrmError,
     MalformedResponse,
     NotFound,
@@ -273,7 +274,8 @@ class AccountSyncer:
         try:
             remote = await self._send(op, uncertain=uncertain)
         except TransportError as exc:
-            if not exc.maybe_delivered:
+            if not exc.maybe_delivered and not isinstance(exc, CertificateError):
+                # (A refused certificate is the CRM's problem, not the network's: not offline.)
                 self.connectivity.report_failure()
                 self._not_delivered(op.op_id, uncertain)
             await self._retry_later(op, exc)
