@@ -7,7 +7,13 @@ every adapter satisfies ``CallAdapter`` and raises only ``CrmError`` subclasses.
 from calldesk.crm._bounds import Answer, HttpLimits, RateInfo
 from calldesk.crm._http import RequestGate
 from calldesk.crm._origin import DEFAULT_BASE_URLS, validate_base_url
-from calldesk.crm.adapter import AdapterContext, CallAdapter, ProgressCallback
+from calldesk.crm.adapter import (
+    CLOCK_SKEW,
+    AdapterContext,
+    CallAdapter,
+    ProgressCallback,
+    Recovery,
+)
 from calldesk.crm.errors import (
     AuthError,
     CertificateError,
@@ -23,6 +29,7 @@ from calldesk.crm.errors import (
 from calldesk.crm.factory import make_adapter
 
 __all__ = [
+    "CLOCK_SKEW",
     "DEFAULT_BASE_URLS",
     "AdapterContext",
     "Answer",
@@ -36,6 +43,7 @@ __all__ = [
     "ProgressCallback",
     "RateInfo",
     "RateLimited",
+    "Recovery",
     "Rejected",
     "RequestGate",
     "ServerError",

@@ -155,10 +155,9 @@ class MultipartFile:
 def identity_matches(
     candidate: WireFields, wanted: WireFields, comparators: Mapping[str, Comparator]
 ) -> bool:
-    """True when every identifying field present in ``wanted`` equals the candidate's value."""
+    """True when every identifying field present in ``wanted`` equals the candidate's value
+    (vacuously true when ``wanted`` has none: the caller narrows by other means)."""
     keys = [key for key in comparators if wanted.get(key) not in (None, "")]
-    if not keys:
-        return False
     return all(comparators[key](candidate.get(key), wanted[key]) for key in keys)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -16,6 +16,24 @@ from calldesk.domain import Account, LookupItem, RemoteCall, Vendor, WireFields,
 
 ProgressCallback = Callable[[int, int], None]
 
+#: How far a CRM's clock may lag calldesk's when creation stamps are compared with the moment a
+#: create was first sent.
+CLOCK_SKEW = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What an adapter's ``find_created`` can narrow by (read by the engine's adoption rule).
+
+    ``time_field`` is the call's own time in the wire payload; ``identity`` the fields
+    ``find_created`` matches on; ``stamped`` is true when it narrows by the CRM's creation stamp
+    and creator given ``sent_after``.
+    """
+
+    time_field: str
+    identity: tuple[str, ...]
+    stamped: bool = False
+
 
 @runtime_checkable
 class CallAdapter(Protocol):
@@ -25,13 +43,17 @@ class CallAdapter(Protocol):
       keeps calls whose call time is at or after it (server-side where the API can filter);
       ``limit`` stops after that many calls.
     * ``update_call`` sends only the given fields; ``find_created`` returns the calls on the CRM
-      whose identifying fields match ``fields`` (exactly-once recovery after an unknown outcome).
+      whose identifying fields match ``fields`` (exactly-once recovery after an unknown outcome;
+      every call of a bounded recent window when ``fields`` has none); with ``sent_after``, an
+      adapter whose ``recovery.stamped`` is true keeps only calls the key's user created after it
+      (the CRM's creation stamps, a little clock skew allowed).
     * ``upload_recording`` streams the file; ``progress(sent_bytes, total_bytes)``.
     * ``lookup(source, query)`` returns picker choices; unknown sources raise ``Unsupported``.
     * ``check_auth`` returns a description of whom the key belongs to.
     """
 
     vendor: Vendor
+    recovery: Recovery
 
     def list_calls(
         self, *, since: datetime | None = None, limit: int | None = None
@@ -49,7 +71,9 @@ class CallAdapter(Protocol):
         self, remote_id: str, path: Path, progress: ProgressCallback | None = None
     ) -> None: ...
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]: ...
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]: ...
 
     async def lookup(self, source: str, query: str = "") -> list[LookupItem]: ...
 

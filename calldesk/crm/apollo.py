@@ -45,7 +45,7 @@ from calldesk.crm._parse import (
     parse_time,
 )
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
-from calldesk.crm.adapter import AdapterContext, ProgressCallback
+from calldesk.crm.adapter import AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import AuthError, CrmError, NotFound, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
@@ -133,6 +133,9 @@ class ApolloAdapter:
     """Apollo phone calls, in wire form."""
 
     vendor = Vendor.APOLLO
+    #: Apollo's phone calls carry no creation stamp or creator: a call without ``start_time``
+    #: cannot be told apart from others after an unknown outcome.
+    recovery = Recovery("start_time", tuple(IDENTITY))
 
     def __init__(self, session: HttpSession, *, page_size: int = 100) -> None:
         self._http = session
@@ -202,7 +205,9 @@ class ApolloAdapter:
     ) -> None:
         raise Unsupported("Apollo's API cannot attach recordings", method="POST", path=CALLS)
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]:
         """Search the call's day (±1 day, ``date_range`` is day-granular) and match identity."""
         params: list[tuple[str, str]] = []
         when = parse_time(fields.get("start_time"))

@@ -47,7 +47,7 @@ from calldesk.crm._parse import (
     parse_time,
 )
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
-from calldesk.crm.adapter import AdapterContext, ProgressCallback
+from calldesk.crm.adapter import CLOCK_SKEW, AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import AuthError, CrmError, MalformedResponse, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
@@ -204,6 +204,7 @@ class BuildrAdapter:
     """Buildr calls, in wire form (list/get/create/delete paths are inferred, see module doc)."""
 
     vendor = Vendor.BUILDR
+    recovery = Recovery("recorded_at", tuple(IDENTITY), stamped=True)
 
     def __init__(
         self, session: HttpSession, auth: ClientCredentials, *, page_size: int = 100
@@ -247,11 +248,17 @@ class BuildrAdapter:
     ) -> None:
         raise Unsupported("Buildr calls have no recordings", method="POST", path=CALLS)
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
-        """Page through a bounded window of calls and match recorded_at, contact_id, notes."""
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]:
+        """Page through a bounded window of calls and match recorded_at, contact_id, notes;
+        with ``sent_after``, only calls created since then (``created_at``)."""
         candidates = [
             _remote(item) async for item in self._pages(CALLS, "calls", max_pages=_RECOVERY_PAGES)
         ]
+        if sent_after is not None:
+            floor = sent_after - CLOCK_SKEW
+            candidates = [c for c in candidates if _created_since(c, floor)]
         return select_matches(candidates, fields, IDENTITY)
 
     async def lookup(self, source: str, query: str = "") -> list[LookupItem]:
@@ -310,6 +317,11 @@ def _next_link(response: httpx.Response, session: HttpSession) -> str | None:
 def _call(body: JSONValue) -> JSONObject:
     obj = expect_object(body, "Buildr's answer")
     return expect_object(field(obj, "call", "Buildr's answer"), "call")
+
+
+def _created_since(call: RemoteCall, floor: datetime) -> bool:
+    created = parse_time(call.fields.get("created_at"))
+    return created is not None and created >= floor
 
 
 def _remote(body: JSONObject) -> RemoteCall:

@@ -42,7 +42,7 @@ from calldesk.crm._parse import (
     parse_time,
 )
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
-from calldesk.crm.adapter import AdapterContext, ProgressCallback
+from calldesk.crm.adapter import CLOCK_SKEW, AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import CrmError, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
@@ -165,10 +165,12 @@ class CloseAdapter:
     """Close call activities, in wire form."""
 
     vendor = Vendor.CLOSE
+    recovery = Recovery("activity_at", tuple(IDENTITY), stamped=True)
 
     def __init__(self, session: HttpSession, *, page_size: int = 100) -> None:
         self._http = session
         self._page_size = page_size
+        self._me: str | None = None
 
     async def list_calls(
         self, *, since: datetime | None = None, limit: int | None = None
@@ -206,9 +208,16 @@ class CloseAdapter:
             path=self._call_url(remote_id),
         )
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
-        """List calls around the call's ``activity_at`` (±1 s) and match the identity fields."""
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]:
+        """List calls around the call's ``activity_at`` (±1 s) and match the identity fields;
+        with ``sent_after``, only calls the key's user created since then (``date_created``)."""
         params: list[tuple[str, str]] = []
+        me: str | None = None
+        if sent_after is not None:
+            params.append(("date_created__gte", utc_iso(sent_after - CLOCK_SKEW)))
+            me = await self._my_id()
         when = parse_time(fields.get("activity_at"))
         if when is not None:
             params.append(("activity_at__gte", utc_iso(when - timedelta(seconds=1))))
@@ -218,8 +227,16 @@ class CloseAdapter:
             params.append(("user_id", user))
         candidates: list[RemoteCall] = []
         async for item in self._pages(CALLS, params, max_pages=_RECOVERY_PAGES):
-            candidates.append(_remote(item))
+            if me is None or item.get("created_by") == me:
+                candidates.append(_remote(item))
         return select_matches(candidates, fields, IDENTITY)
+
+    async def _my_id(self) -> str:
+        """The id of the user the key belongs to (asked once per adapter)."""
+        if self._me is None:
+            body = expect_object(await self._http.get_json(self._http.url("/api/v1/me/")), "/me/")
+            self._me = expect_id(field(body, "id", "/me/"), "/me/ id")
+        return self._me
 
     async def lookup(self, source: str, query: str = "") -> list[LookupItem]:
         if source == "outcomes":

@@ -44,7 +44,7 @@ from calldesk.crm._parse import (
     parse_time,
 )
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
-from calldesk.crm.adapter import AdapterContext, ProgressCallback
+from calldesk.crm.adapter import AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import CrmError, MalformedResponse, Rejected, Unsupported
 from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
 
@@ -147,6 +147,8 @@ class PipedriveAdapter:
     """Pipedrive call logs, in wire form."""
 
     vendor = Vendor.PIPEDRIVE
+    #: Call logs have no creation stamp, but ``start_time`` is required, so every payload has it.
+    recovery = Recovery("start_time", tuple(IDENTITY))
 
     def __init__(self, session: HttpSession, *, page_size: int = MAX_PAGE) -> None:
         self._http = session
@@ -193,7 +195,9 @@ class PipedriveAdapter:
             upload_size=body.file_size,  # the deadline grows with the file
         )
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]:
         """Page through a bounded window of call logs (no filters exist) and match identity."""
         candidates = [_remote(item) async for item in self._call_pages(max_pages=_RECOVERY_PAGES)]
         return select_matches(candidates, fields, IDENTITY)

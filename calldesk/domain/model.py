@@ -133,6 +133,8 @@ class Operation:
 
     ``base_updated_at`` is the CRM's updated time of the version the edit started from (used to
     detect conflicts). ``file_path`` is calldesk's own copy of a recording for uploads.
+    ``first_sent_at`` is when the first attempt went out (a retried create adopts only CRM records
+    created after it).
     """
 
     op_id: str
@@ -148,6 +150,7 @@ class Operation:
     last_error: str | None = None
     base_updated_at: datetime | None = None
     file_path: str | None = None
+    first_sent_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -400,6 +400,14 @@ def _v6(conn: sqlite3.Connection) -> None:
     _run(conn, _V6)
 
 
+#: When a create was first attempted: a retried create adopts only CRM records made after it.
+_V7 = ("ALTER TABLE outbox ADD COLUMN first_sent_at TEXT",)
+
+
+def _v7(conn: sqlite3.Connection) -> None:
+    _run(conn, _V7)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
@@ -407,6 +415,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "search index written after the save's commit; no calls_account_when", _v4),
     Migration(5, "list lines in call_rows, written after the save's commit; outbox by op_id", _v5),
     Migration(6, "call_counts: the list's counts per deleted, account and state", _v6),
+    Migration(7, "outbox.first_sent_at: when an operation was first attempted", _v7),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

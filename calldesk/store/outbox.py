@@ -284,7 +284,12 @@ class Outbox:
             head = record_ops(conn, op.local_id)[0]
             if head.op_id != op_id:
                 raise StoreBugError(f"operation {op_id} is not the head of its record's queue")
-            op = replace(op, state=OpState.IN_FLIGHT, attempts=op.attempts + 1)
+            op = replace(
+                op,
+                state=OpState.IN_FLIGHT,
+                attempts=op.attempts + 1,
+                first_sent_at=op.first_sent_at or utcnow(),
+            )
             update_op(conn, op)
             refresh_state(conn, op.local_id)
         return op
@@ -293,21 +298,32 @@ class Outbox:
         """Record that the CRM accepted ``op_id``; ``remote`` is its answer, if it gave one.
 
         Updates the cached record (a create's remote id reaches the record and its later
-        operations) and returns it, or ``None`` once a delete has removed it.
+        operations) and returns it, or ``None`` once a delete has removed it. A create whose
+        answer names a record another local call already holds is not taken over: the operation
+        stops as a conflict the rep resolves.
         """
         with self._db.transaction() as conn:
             op = fetch_op(conn, op_id)
             if op.state != OpState.IN_FLIGHT:
                 raise StoreBugError(f"operation {op_id} is {op.state}, not in flight")
-            delete_ops(conn, (op_id,))
             if op.kind == OpKind.DELETE:
+                delete_ops(conn, (op_id,))
                 self._remove_record(conn, op.local_id)
                 return None
             call = require_call(conn, op.local_id)
             if op.kind == OpKind.CREATE and remote is None:
                 raise StoreBugError("a sent create needs the CRM's answer (its remote id)")
+            if remote is not None and self._held_elsewhere(conn, op, remote.remote_id):
+                update_op(conn, _held_conflict(op, remote.remote_id))
+                refresh_state(conn, op.local_id)
+                return record_from_row(call)
+            delete_ops(conn, (op_id,))
             if remote is not None:
-                self._accept_remote(conn, op.local_id, remote)
+                # Where the answer is silent (a bare ``{"id": ...}``), what was sent stands.
+                sent = {**(decode_json(call["remote_fields"]) or {}), **op.payload}
+                self._accept_remote(
+                    conn, op.local_id, replace(remote, fields={**sent, **remote.fields})
+                )
             elif op.kind == OpKind.UPDATE:
                 base = decode_json(call["remote_fields"]) or {}
                 conn.execute(
@@ -335,6 +351,20 @@ class Outbox:
             update_op(conn, op)
             refresh_state(conn, op.local_id)
         return op
+
+    def held_remote_ids(self, account: str, remote_ids: Iterable[str], local_id: str) -> set[str]:
+        """Which of ``remote_ids`` another local call of ``account`` than ``local_id`` holds."""
+        wanted = list(dict.fromkeys(remote_ids))
+        held: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.query(
+                f"""SELECT remote_id FROM calls WHERE account = ? AND local_id != ?
+                      AND remote_id IN ({", ".join("?" for _ in chunk)})""",
+                (account, local_id, *chunk),
+            )
+            held.update(str(row[0]) for row in rows)
+        return held
 
     def next_attempt_at(self, account: str) -> datetime | None:
         """When the earliest pending operation of ``account`` is due (None when none is)."""
@@ -411,7 +441,8 @@ class Outbox:
         """Set a failed, conflict or needs-auth operation pending again, due now.
 
         Retrying a conflict means "send mine anyway": the CRM's clashing version becomes the
-        base the edit applies to.
+        base the edit applies to; a create in conflict (the CRM held records it could not tell
+        apart from it) is sent as a new call.
         """
         with self._db.transaction() as conn:
             op = fetch_op(conn, op_id)
@@ -420,6 +451,8 @@ class Outbox:
             if op.state == OpState.CONFLICT:
                 self._take_conflict_as_base(conn, op.local_id)
                 op = fetch_op(conn, op_id)
+                if op.kind == OpKind.CREATE:
+                    op = replace(op, attempts=0, first_sent_at=None)
             op = _reset(op)
             update_op(conn, op)
             rebuild_view(conn, op.local_id, self._builder)
@@ -484,6 +517,14 @@ class Outbox:
         return call
 
     @staticmethod
+    def _held_elsewhere(conn: sqlite3.Connection, op: Operation, remote_id: str) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM calls WHERE account = ? AND remote_id = ? AND local_id != ?",
+            (op.account, remote_id, op.local_id),
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
     def _remove_record(conn: sqlite3.Connection, local_id: str) -> None:
         # ON DELETE CASCADE removes the record's operations.
         conn.execute("DELETE FROM calls WHERE local_id = ?", (local_id,))
@@ -530,6 +571,17 @@ class Outbox:
                     changed = _reset(changed)
                 update_op(conn, changed)
         refresh_state(conn, local_id)
+
+
+def _held_conflict(op: Operation, remote_id: str) -> Operation:
+    return replace(
+        op,
+        state=OpState.CONFLICT,
+        last_error=(
+            f"the CRM answered with record {remote_id}, which another call here already holds; "
+            "check the CRM, then send this call again or discard it"
+        ),
+    )
 
 
 def _json(fields: Mapping[str, JSONValue]) -> str:

@@ -117,6 +117,7 @@ def op_from_row(row: sqlite3.Row) -> Operation:
         last_error=row["last_error"],
         base_updated_at=decode_time(row["base_updated_at"]),
         file_path=row["file_path"],
+        first_sent_at=decode_time(row["first_sent_at"]),
     )
 
 
@@ -164,8 +165,9 @@ def insert_op(conn: sqlite3.Connection, op: Operation) -> None:
     """Append ``op`` at the end of its record's queue."""
     conn.execute(
         """INSERT INTO outbox (op_id, account, local_id, remote_id, kind, payload, state,
-               created_at, attempts, next_attempt_at, last_error, base_updated_at, file_path, seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               created_at, attempts, next_attempt_at, last_error, base_updated_at, file_path, seq,
+               first_sent_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             op.op_id,
             op.account,
@@ -181,6 +183,7 @@ def insert_op(conn: sqlite3.Connection, op: Operation) -> None:
             encode_time(op.base_updated_at),
             op.file_path,
             next_seq(conn, op.local_id),
+            encode_time(op.first_sent_at),
         ),
     )
 
@@ -189,7 +192,8 @@ def update_op(conn: sqlite3.Connection, op: Operation) -> None:
     """Write back every mutable column of ``op`` (its position in the queue stays)."""
     conn.execute(
         """UPDATE outbox SET remote_id = ?, kind = ?, payload = ?, state = ?, attempts = ?,
-               next_attempt_at = ?, last_error = ?, base_updated_at = ?, file_path = ?
+               next_attempt_at = ?, last_error = ?, base_updated_at = ?, file_path = ?,
+               first_sent_at = ?
            WHERE op_id = ?""",
         (
             op.remote_id,
@@ -201,6 +205,7 @@ def update_op(conn: sqlite3.Connection, op: Operation) -> None:
             op.last_error,
             encode_time(op.base_updated_at),
             op.file_path,
+            encode_time(op.first_sent_at),
             op.op_id,
         ),
     )

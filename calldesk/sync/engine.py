@@ -4,10 +4,13 @@ Guarantees, and how they are kept:
 
 - **Nothing is lost.** Every operation is already committed to the outbox before it reaches this
   engine; an operation leaves the outbox only when the CRM has confirmed it.
-- **Nothing is sent twice.** An operation is marked in-flight (durably) before its request goes
-  out. A create that has been attempted before (a timeout, a dropped connection, a killed process)
-  is never resent blindly: the engine first asks the CRM for a matching record
-  (``CallAdapter.find_created``) and adopts it; it resends only when the record is certainly absent.
+- **Nothing is sent twice.** An operation is marked in-flight (durably, with the time of its first
+  attempt) before its request goes out. A create that has been attempted before (a timeout, a
+  dropped connection, a killed process) is never resent blindly: the engine first asks the CRM for
+  a matching record (``CallAdapter.find_created``) and adopts it only under the adoption rule
+  (``adoption.py``: specific, created after the first send by this user, held by no other local
+  call); an ambiguous lookup stops the create as a conflict the rep resolves; it resends only when
+  the record is certainly absent. A lookup runs alone: no other create's answer is then unstored.
   Updates and deletes are idempotent, so resending them is safe; a recording upload that meets
   "already has a recording" after an unknown outcome counts as delivered.
 - **Order.** The store hands out only the head operation of each record, so one record's
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +47,7 @@ from calldesk.crm import (
     Unsupported,
 )
 from calldesk.domain import Account, Changes, Operation, OpKind, OpState, RemoteCall, utcnow
+from calldesk.sync.adoption import Adoption, choose
 from calldesk.sync.audit import AuditRecorder, current_operation
 from calldesk.sync.connectivity import Connectivity
 from calldesk.sync.events import ChangeBus
@@ -69,6 +73,49 @@ class AccountStatus:
     auth_message: str = ""
     rate_info: RateInfo | None = None
     last_error: str = ""
+
+
+class _Ambiguous(Exception):
+    """A retried create's lookup found records it cannot tell apart from the call."""
+
+
+class _CreateGate:
+    """Creates run side by side; a lookup for an uncertain create runs alone.
+
+    A create holds the gate from its request until its answer is stored, so a lookup never sees
+    a record another local call is about to hold without seeing it held.
+    """
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+        self._creating = 0
+        self._looking = False
+
+    @contextlib.asynccontextmanager
+    async def create(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._looking)
+            self._creating += 1
+        try:
+            yield
+        finally:
+            self._creating -= 1
+            await self._notify()
+
+    @contextlib.asynccontextmanager
+    async def lookup(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._looking and self._creating == 0)
+            self._looking = True
+        try:
+            yield
+        finally:
+            self._looking = False
+            await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._cond:
+            self._cond.notify_all()
 
 
 @dataclass
@@ -123,6 +170,7 @@ class AccountSyncer:
         self._idle = asyncio.Event()
         #: While offline: when the next probe may go (clock time).
         self._probe_at: float | None = None
+        self._gate = _CreateGate()
 
     # -- control -----------------------------------------------------------------------------
 
@@ -271,6 +319,13 @@ class AccountSyncer:
         self._undelivered.discard(op.op_id)
         self._checked_absent.discard(op.op_id)
         op = await self.outbox.mark_in_flight(op.op_id)
+        if op.kind is OpKind.CREATE:
+            async with self._gate.lookup() if uncertain else self._gate.create():
+                await self._attempt(op, uncertain)
+        else:
+            await self._attempt(op, uncertain)
+
+    async def _attempt(self, op: Operation, uncertain: bool) -> None:
         try:
             remote = await self._send(op, uncertain=uncertain)
         except TransportError as exc:
@@ -303,6 +358,9 @@ class AccountSyncer:
                 )
             else:
                 await self.outbox.mark_failed(op.op_id, OpState.FAILED, _describe(exc))
+        except _Ambiguous as exc:
+            self.connectivity.report_success()
+            await self.outbox.mark_failed(op.op_id, OpState.CONFLICT, str(exc))
         except (Rejected, Unsupported) as exc:
             self.connectivity.report_success()
             await self.outbox.mark_failed(op.op_id, OpState.FAILED, _describe(exc))
@@ -337,13 +395,9 @@ class AccountSyncer:
         adapter = self.adapter
         if op.kind is OpKind.CREATE:
             if uncertain:
-                matches = await adapter.find_created(op.payload)
-                if matches:
-                    if len(matches) > 1:
-                        log.warning(
-                            "%d CRM records match %s; adopting the first", len(matches), op.op_id
-                        )
-                    return matches[0]
+                adopted = await self._adoptable(op)
+                if adopted is not None:
+                    return adopted
                 self._checked_absent.add(op.op_id)
             return await adapter.create_call(op.payload)
         remote_id = op.remote_id
@@ -372,6 +426,33 @@ class AccountSyncer:
                 raise
             return None
         raise Unsupported(f"unknown operation {op.kind}")
+
+    async def _adoptable(self, op: Operation) -> RemoteCall | None:
+        """The CRM record an uncertain create may adopt, None when it is certainly absent;
+        raises ``_Ambiguous`` when records it cannot tell apart could be the call."""
+        recovery = self.adapter.recovery
+        found = await self.adapter.find_created(op.payload, sent_after=op.first_sent_at)
+        held = await self.outbox.held_remote_ids(
+            self.account.name, [call.remote_id for call in found], op.local_id
+        )
+        choice = choose(
+            op.payload,
+            found,
+            held=held,
+            time_field=recovery.time_field,
+            stamped=recovery.stamped and op.first_sent_at is not None,
+            identity=recovery.identity,
+        )
+        if choice.kind is Adoption.ADOPT:
+            return choice.call
+        if choice.kind is Adoption.AMBIGUOUS:
+            where = self.account.vendor.value.capitalize()
+            log.warning("%d CRM records could be %s; kept as a conflict", choice.count, op.op_id)
+            raise _Ambiguous(
+                f"{choice.count} records in {where} could be this call (an earlier send may have "
+                f"arrived); check {where}, then send this call as new or discard it"
+            )
+        return None
 
     def _progress_for(self, op_id: str) -> Callable[[int, int], None] | None:
         listener = self._on_progress

@@ -29,6 +29,10 @@ class OutboxPort(Protocol):
         """Mark sent-about-to-be; counts an attempt."""
         ...
 
+    async def held_remote_ids(self, account: str, remote_ids: list[str], local_id: str) -> set[str]:
+        """Which of ``remote_ids`` other local calls of ``account`` already hold."""
+        ...
+
     async def mark_sent(self, op_id: str, remote: RemoteCall | None) -> None:
         """The CRM confirmed the op; ``remote`` is its answer (for creates: the new record)."""
         ...

@@ -160,6 +160,11 @@ class StoreOutbox:
     async def mark_in_flight(self, op_id: str) -> Operation:
         return await self._worker.run(lambda s: s.outbox.mark_in_flight(op_id))
 
+    async def held_remote_ids(self, account: str, remote_ids: list[str], local_id: str) -> set[str]:
+        return await self._worker.run(
+            lambda s: s.outbox.held_remote_ids(account, remote_ids, local_id)
+        )
+
     async def mark_sent(self, op_id: str, remote: RemoteCall | None) -> None:
         await self._worker.run(lambda s: s.outbox.mark_sent(op_id, remote))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from calldesk.crm import AuthError, RateLimited
+from calldesk.crm import AuthError, RateLimited, Recovery
 from calldesk.domain import Account, JSONValue, KeySource, RemoteCall, Vendor, WireFields
 from calldesk.store.local import DB_FILENAME, LocalStore
 from calldesk.store.records import CallRow
@@ -43,7 +43,11 @@ class ScriptedCrm:
         self.lookups = 0
         self.creates = 0
 
-    async def find_created(self, fields: WireFields) -> list[RemoteCall]:
+    recovery = Recovery("activity_at", ("activity_at", "phone", "duration"))
+
+    async def find_created(
+        self, fields: WireFields, *, sent_after: datetime | None = None
+    ) -> list[RemoteCall]:
         self.lookups += 1
         if self.lookup_failures:
             raise self.lookup_failures.pop(0)
