@@ -10,6 +10,7 @@ applied to its response.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -189,6 +190,8 @@ class VendorGate:
         request = Request(scope, receive)
         admitted, info = self._take(settings)
         early = self._early_response(request, settings, admitted, info, plan.html_403)
+        if early is None and plan.garbage_429 is not None:
+            early = _garbage_429(plan.garbage_429)
         if early is None and plan.server_error:
             early = self.api.server_error()
         if early is not None:
@@ -259,16 +262,19 @@ class VendorGate:
                     self.counter.dropped += 1
                     await drop_connection(scope, send, message)
                     return
-                if plan.truncated_body:
+                if plan.truncated_body or _reshapes(plan):
                     state["start"] = message
                     return
                 await send(message)
                 return
-            if plan.truncated_body and message["type"] == "http.response.body":
+            if message["type"] == "http.response.body" and state["start"] is not None:
                 state["body"].extend(message.get("body", b""))
                 if message.get("more_body", False):
                     return
-                await self._send_truncated(send, state["start"], bytes(state["body"]))
+                if plan.truncated_body:
+                    await self._send_truncated(send, state["start"], bytes(state["body"]))
+                    return
+                await _send_reshaped(scope, send, state["start"], bytes(state["body"]), plan)
                 return
             await send(message)
 
@@ -284,3 +290,56 @@ class VendorGate:
         headers.append((b"content-length", str(len(cut)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": cut, "more_body": False})
+
+
+def _reshapes(plan: Any) -> bool:
+    return bool(plan.thin_answer or plan.slow_drip or plan.huge_body)
+
+
+def _garbage_429(retry_after: str) -> Response:
+    """A 429 whose waiting headers are nonsense (``nan``, ``inf``, ``-50``, ``soon`` ...)."""
+    return JSONResponse(
+        {"error": "rate limited"},
+        status_code=429,
+        headers={
+            "Retry-After": retry_after,
+            "RateLimit": f"limit=x, remaining=?, reset={retry_after}",
+        },
+    )
+
+
+def _thin(body: bytes) -> bytes:
+    """A write's answer reduced to the record's id (kept inside the vendor's envelope)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    if "id" in data:
+        return json.dumps({"id": data["id"]}).encode()
+    for key, value in data.items():
+        if isinstance(value, dict) and "id" in value:
+            return json.dumps({**data, key: {"id": value["id"]}}).encode()
+    return body
+
+
+async def _send_reshaped(scope: Scope, send: Send, start: Message, body: bytes, plan: Any) -> None:
+    status = int(start["status"])
+    if plan.thin_answer and status == 200 and scope.get("method") in ("POST", "PUT", "PATCH"):
+        body = _thin(body)
+    if plan.huge_body and 200 <= status < 300 and body[:1] in (b"{", b"["):
+        body = body + b" " * int(plan.huge_body)
+    headers = [h for h in start.get("headers", []) if h[0].lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({**start, "headers": headers})
+    if not plan.slow_drip or not body:
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return
+    step = max(1, len(body) // 8)
+    for at in range(0, len(body), step):
+        await asyncio.sleep(float(plan.slow_drip))
+        last = at + step >= len(body)
+        await send(
+            {"type": "http.response.body", "body": body[at : at + step], "more_body": not last}
+        )

@@ -2,7 +2,9 @@
 
 Each vendor draws its decisions from its own ``random.Random`` seeded from the sandbox seed and
 the vendor name, and every request draws the same number of values whatever the settings, so the
-same request sequence meets the same faults after a reset.
+same request sequence meets the same faults after a reset. The hostile answers added later
+(``thin_answer``, ``garbage_429``, ``slow_drip``, ``huge_body``) draw from a second random per
+vendor, so the first four faults meet the same sequence as before they existed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from typing import Any
 
 from calldesk.domain.model import Vendor
 
-RATE_FIELDS = ("error_rate", "commit_then_drop", "truncated_body", "html_403")
+RATE_FIELDS = (
+    "error_rate",
+    "commit_then_drop",
+    "truncated_body",
+    "html_403",
+    "thin_answer",
+    "garbage_429",
+    "slow_drip",
+    "huge_body",
+)
+
+#: ``Retry-After`` values a hostile 429 carries (one drawn per such answer).
+GARBAGE_RETRY_AFTER = ("nan", "inf", "1e999", "-50", "1000000000", "soon", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +40,11 @@ class FaultSettings:
     headers but not enforced). ``latency`` seconds are added to every response. ``down`` drops
     every connection without a response. ``daily_budget`` (Pipedrive) is the number of requests
     left today; 0 gives 429s.
+
+    Hostile answers: ``thin_answer`` reduces a 200 answer to a write to ``{"id": ...}``;
+    ``garbage_429`` answers 429 with a nonsense ``Retry-After``/``RateLimit`` before anything is
+    applied; ``slow_drip`` sends the body in pieces ``drip_delay`` seconds apart; ``huge_body``
+    pads a 2xx JSON body with ``huge_body_bytes`` of trailing whitespace (still valid JSON).
     """
 
     error_rate: float = 0.0
@@ -37,6 +56,12 @@ class FaultSettings:
     truncated_body: float = 0.0
     html_403: float = 0.0
     daily_budget: int | None = None
+    thin_answer: float = 0.0
+    garbage_429: float = 0.0
+    slow_drip: float = 0.0
+    drip_delay: float = 0.05
+    huge_body: float = 0.0
+    huge_body_bytes: int = 8 * 1024 * 1024
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -65,6 +90,10 @@ class FaultPlan:
     html_403: bool = False
     commit_then_drop: bool = False
     truncated_body: bool = False
+    thin_answer: bool = False
+    garbage_429: str | None = None
+    slow_drip: float = 0.0
+    huge_body: int = 0
 
 
 @dataclass
@@ -75,6 +104,7 @@ class Faults:
     global_settings: dict[str, Any] = field(default_factory=dict)
     vendor_settings: dict[Vendor, dict[str, Any]] = field(default_factory=dict)
     _randoms: dict[Vendor, random.Random] = field(default_factory=dict)
+    _hostile: dict[Vendor, random.Random] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reseed()
@@ -82,6 +112,7 @@ class Faults:
     def reseed(self) -> None:
         """Restart every vendor's random sequence from the seed."""
         self._randoms = {v: random.Random(f"{self.seed}:faults:{v.value}") for v in Vendor}
+        self._hostile = {v: random.Random(f"{self.seed}:hostile:{v.value}") for v in Vendor}
 
     def clear(self) -> None:
         """Remove every setting and restart the random sequences."""
@@ -109,6 +140,9 @@ class Faults:
         s = self.effective(vendor)
         rnd = self._randoms[vendor]
         rolls = [rnd.random() for _ in range(4)]
+        more = self._hostile[vendor]
+        hostile = [more.random() for _ in range(4)]
+        garbage = more.choice(GARBAGE_RETRY_AFTER)
         return FaultPlan(
             latency=s.latency,
             down=s.down,
@@ -116,6 +150,10 @@ class Faults:
             html_403=rolls[1] < s.html_403,
             commit_then_drop=rolls[2] < s.commit_then_drop,
             truncated_body=rolls[3] < s.truncated_body,
+            thin_answer=hostile[0] < s.thin_answer,
+            garbage_429=garbage if hostile[1] < s.garbage_429 else None,
+            slow_drip=s.drip_delay if hostile[2] < s.slow_drip else 0.0,
+            huge_body=s.huge_body_bytes if hostile[3] < s.huge_body else 0,
         )
 
     def to_json(self) -> dict[str, Any]:

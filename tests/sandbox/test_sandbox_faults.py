@@ -189,3 +189,37 @@ def test_control_endpoints_over_http(sandbox_server: SandboxServer) -> None:
         assert reset["close"]["requests"]["total"] == 0
         assert c.get("/_sandbox/faults").json()["global"] == {}
         assert c.get("/close/api/v1/me/", auth=CLOSE_AUTH).status_code == 200
+
+
+def test_hostile_answers_thin_garbage_429_huge_and_drip(sandbox_server: SandboxServer) -> None:
+    faults = sandbox_server.sandbox.faults
+    api = sandbox_server.sandbox.apis[Vendor.PIPEDRIVE]
+    with httpx.Client(base_url=sandbox_server.base_url(Vendor.PIPEDRIVE), headers=PD) as c:
+        faults.set(Vendor.PIPEDRIVE, thin_answer=1.0)
+        before = api.call_count()
+        thin = c.post("/api/v1/callLogs", json=PD_CREATE)
+        assert thin.status_code == 200 and api.call_count() == before + 1
+        assert set(thin.json()["data"]) == {"id"}
+        faults.clear()
+        faults.set(Vendor.PIPEDRIVE, garbage_429=1.0)
+        limited = c.post("/api/v1/callLogs", json=PD_CREATE)
+        assert limited.status_code == 429 and api.call_count() == before + 1
+        assert limited.headers["retry-after"] in (
+            "nan",
+            "inf",
+            "1e999",
+            "-50",
+            "1000000000",
+            "soon",
+            "",
+        )
+        faults.clear()
+        faults.set(Vendor.PIPEDRIVE, huge_body=1.0, huge_body_bytes=3_000_000)
+        huge = c.get("/api/v1/callLogs")
+        assert len(huge.content) > 3_000_000 and huge.json()["success"] is True
+        faults.clear()
+        faults.set(Vendor.PIPEDRIVE, slow_drip=1.0, drip_delay=0.02)
+        started = time.monotonic()
+        dripped = c.get("/api/v1/callLogs")
+        assert dripped.json()["success"] is True
+        assert time.monotonic() - started >= 0.1  # eight pieces, 20 ms apart

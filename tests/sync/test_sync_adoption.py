@@ -14,6 +14,7 @@ import pytest
 
 from calldesk.domain import OpState, RemoteCall, SyncState, Vendor
 from calldesk.sandbox import SandboxServer
+from calldesk.store.calls import CallQuery
 from calldesk.store.local import LocalStore
 from calldesk.sync.adoption import Adoption, choose
 from tests.sync.sync_support import (
@@ -162,3 +163,25 @@ def test_choose_narrows_several_matches_by_the_other_stored_fields() -> None:
     assert picked.kind is Adoption.ADOPT and picked.call is pair[1]
     same = choose({"duration": 2}, pair, held=frozenset(), time_field="t", stamped=True)
     assert same.kind is Adoption.AMBIGUOUS and same.count == 2
+
+
+@pytest.mark.asyncio
+async def test_a_thin_answer_keeps_the_local_fields_where_it_is_silent(
+    sandbox_server: SandboxServer, tmp_path: Path
+) -> None:
+    """A 200 answer of only ``{"id": ...}`` marks the call synced without blanking it."""
+    sandbox_server.sandbox.faults.set(Vendor.CLOSE, thin_answer=1.0)
+    async with sync_runtime(tmp_path, [sandbox_account(sandbox_server, Vendor.CLOSE)]) as rt:
+        record = await rt.service.log_call("c", {"duration": 95, "note_html": "<p>kept</p>"})
+        assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
+        synced = await rt.service.find("c", record.local_id)
+        (line,) = [
+            r
+            for r in await rt.service.list_calls(CallQuery(accounts=("c",), limit=500))
+            if r.local_id == record.local_id
+        ]
+    assert synced.state is SyncState.SYNCED
+    assert synced.remote_id in close_calls(sandbox_server)
+    assert synced.fields["duration"] == 95
+    assert synced.fields["note_html"] == "<p>kept</p>"
+    assert line.local_id == record.local_id
