@@ -253,8 +253,8 @@ class HttpSession:
         except TimeoutError:
             self._audit(method, target, None, started, f"no complete answer in {deadline:g} s")
             raise TransportError(
-                f"{self.policy.label} did not answer completely within {deadline:g} s; the "
-                "request may have arrived",
+                f"{self.policy.label} did not answer completely within {deadline:g} s"
+                + _may_have_arrived(method),
                 maybe_delivered=True,
                 method=method,
                 path=path,
@@ -324,8 +324,8 @@ class HttpSession:
         if body is None:
             self._audit(method, target, status, started, f"answer larger than {cap:,} bytes")
             raise MalformedResponse(
-                f"{self.policy.label}'s answer was larger than {size_text(cap)} and was not read; "
-                "the request arrived and may have taken effect",
+                f"{self.policy.label}'s answer was larger than {size_text(cap)} and was not read"
+                + _may_have_arrived(method),
                 status=status,
                 method=method,
                 path=path,
@@ -386,3 +386,8 @@ class HttpSession:
     ) -> JSONValue:
         """GET ``url`` and return its JSON body."""
         return decode_json(await self.request("GET", url, params=params, answer=answer))
+
+
+def _may_have_arrived(method: str) -> str:
+    """What a rep should know about a change whose answer was lost (nothing for a read)."""
+    return "" if method in ("GET", "HEAD") else "; the request arrived and may have taken effect"
