@@ -49,3 +49,36 @@ async def test_a_self_signed_certificate_is_named_in_the_banner(
             assert (await window.service.find("close", record.local_id)).local_id
             if os.environ.get("CALLDESK_SCREENSHOTS"):
                 window.grab().save(os.environ["CALLDESK_SCREENSHOTS"])
+
+
+def _limiting(request: Request, conn: Conn) -> None:
+    if request.method == "POST":  # the CRM limits us: wait 300 s
+        conn.send(http_answer(429, {"error": "slow down"}, {"Retry-After": "300"}))
+    else:
+        conn.send(http_answer(200, {"data": [], "has_more": False}))
+
+
+@pytest.mark.asyncio
+async def test_f5_during_a_rate_limit_block_sends_nothing_and_says_so(
+    qtbot: QtBot, calldesk_home: Path
+) -> None:
+    with hostile(_limiting) as server:
+        account = Account("close", Vendor.CLOSE, server.base_url, KeySource("env", "K"))
+        async with running_window(
+            qtbot, calldesk_home, [account], secret_for=lambda _a: "ck_live_key_0123456789"
+        ) as window:
+            await window.service.log_call("close", {"duration": 5})
+            window.activateWindow()
+            window.table.setFocus()
+            await until(window.table.hasFocus)
+            QTest.keyClick(window.table, Qt.Key.Key_F5)  # sends the call: the CRM says 429
+            syncer = window.backend.engine.syncers["close"]
+            await until(lambda: syncer.pacer.blocked_until > 0)
+            sent = len(server.requests)
+            QTest.keyClick(window.table, Qt.Key.Key_F5)  # the rep insists
+            await until(lambda: "slow down" in window.banner.text())
+            assert "not sent" in window.banner.text()
+            assert "Offline" not in window.banner.text()
+            assert len(server.requests) == sent  # the block holds the reads too
+            counts = await window.service.counts("close")
+            assert counts.pending == 1 and counts.failed == 0  # the call waits its turn
