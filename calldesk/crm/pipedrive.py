@@ -204,7 +204,7 @@ class PipedriveAdapter:
 
     async def lookup(self, source: str, query: str = "") -> list[LookupItem]:
         if source == "users":
-            body = await self._http.get_json(self._http.url("/api/v1/users"))
+            body = await self._http.get_json(self._http.url("/api/v1/users"), answer=Answer.PAGE)
             users = expect_objects(_data(body, "users"), "users")
             items = []
             for user in users:
