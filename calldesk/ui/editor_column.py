@@ -25,6 +25,7 @@ from calldesk.ui.recordings import RecordingCoordinator
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
+    from calldesk.domain import CallRecord
     from calldesk.ui.conflict_view import ConflictView
     from calldesk.ui.context import WindowContext
     from calldesk.ui.form import EditorForm
@@ -54,6 +55,7 @@ class EditorCoordinator(QObject):
         self._conflict_view: ConflictView | None = None
         self.editing: Editing | None = None  # (account, local_id or None if new)
         self.locked = False  # the open call's CRM allows no changes to it
+        self._stale: str | None = None  # the open record changed while the rep was typing
         self.drafts = DraftKeeper(context, lambda: self.editing, self)
         self.recordings = RecordingCoordinator(
             context, chrome, lambda: self.editing, self.open_form, self.open_record
@@ -172,6 +174,7 @@ class EditorCoordinator(QObject):
             form.save_requested.connect(self._on_save)
             form.defaults_requested.connect(partial(self._store_defaults, account))
             form.draft_changed.connect(partial(self.drafts.changed, account))
+            form.dirty_changed.connect(self._on_dirty)
             self.stack.addWidget(form)
             self._forms[account] = form
         return form
@@ -257,6 +260,7 @@ class EditorCoordinator(QObject):
         self.stack.setCurrentWidget(form)
         form.new_record({}, defaults=self.account_defaults(name))
         self.editing = (name, None)
+        self._stale = None
         self.locked = False
         self.set_notice(None)
         self.drafts.begin()
@@ -272,6 +276,7 @@ class EditorCoordinator(QObject):
         record = await service.find(account, local_id)
         schema = service.schema_for(account)
         self.editing = (account, local_id)
+        self._stale = None
         self.drafts.begin()
         self.history.enable()
         if record.state == SyncState.CONFLICT:
@@ -300,6 +305,27 @@ class EditorCoordinator(QObject):
                 return
         form = self.form_for(account)
         self.stack.setCurrentWidget(form)
+        self._show_record(form, record)
+        draft = self.drafts.for_record(local_id)
+        if draft is not None and not self.locked:
+            form.load_draft(draft.form)
+            self.drafts.begin(draft)
+        self.recordings.show_zone(account, saved=True)
+        self.recordings.zone_for(account).set_duration_blocked(self._lock_reason(account))
+        await self.recordings.restore_upload(account, local_id)
+        await self.history.load(local_id)
+
+    def _lock_reason(self, account: str) -> str | None:
+        label = self._context.service.schema_for(account).label
+        return (
+            self.tr("{crm} doesn't allow changes to a logged call.").format(crm=label)
+            if (self.locked)
+            else None
+        )
+
+    def _show_record(self, form: EditorForm, record: CallRecord) -> None:
+        """The record's fields and state: heading, CRM id, lock and its reason, the notice."""
+        schema = form.schema
         self.locked = schema.capabilities.update is None and record.remote_id is not None
         form.load_record(
             record.fields,
@@ -307,23 +333,47 @@ class EditorCoordinator(QObject):
             remote_id=record.remote_id,
             queued=record.remote_id is None,
         )
-        lock = self.tr("{crm} doesn't allow changes to a logged call.").format(crm=schema.label)
-        form.set_locked(lock if self.locked else None)
-        if self.locked:
+        lock = self._lock_reason(record.account)
+        form.set_locked(lock)
+        if lock is not None:
             self.set_notice(
                 lock + " " + self.tr("You can delete it and log it again."),
                 delete=schema.capabilities.delete,
             )
         else:
             self.set_notice(None)
-        draft = self.drafts.for_record(local_id)
-        if draft is not None and not self.locked:
-            form.load_draft(draft.form)
-            self.drafts.begin(draft)
-        self.recordings.show_zone(account, saved=True)
-        self.recordings.zone_for(account).set_duration_blocked(lock if self.locked else None)
-        await self.recordings.restore_upload(account, local_id)
-        await self.history.load(local_id)
+
+    async def follow(self, local_id: str) -> None:
+        """The open record changed underneath (synced, refused, fetched again): show its state
+        now. While the rep is typing into it, wait until the form is clean again (saved or
+        undone) rather than move what they type."""
+        editing = self.editing
+        if editing is None or editing[1] != local_id:
+            return
+        account = editing[0]
+        form = self.form
+        if form is not None and form.is_dirty():
+            self._stale = local_id
+            return
+        self._stale = None
+        record = await self._context.service.find(account, local_id)
+        if self.editing != (account, local_id):
+            return  # the rep moved on meanwhile
+        from calldesk.domain import SyncState
+
+        form = self.form
+        if form is None or record.state == SyncState.CONFLICT:
+            await self.open_record(account, local_id)  # into (or out of) the conflict view
+            return
+        if form.is_dirty():  # typed while the record was read
+            self._stale = local_id
+            return
+        self._show_record(form, record)
+        self.recordings.zone_for(account).set_duration_blocked(self._lock_reason(account))
+
+    def _on_dirty(self, dirty: bool) -> None:
+        if not dirty and self._stale is not None:
+            self._context.spawn(self.follow(self._stale))
 
     def set_notice(self, text: str | None, *, delete: bool = False) -> None:
         """The calm line above the editor (None: hidden); ``delete``: with "Delete call…"."""
@@ -422,12 +472,7 @@ class EditorCoordinator(QObject):
             self.new_call(account)
         else:
             self.editing = (account, record.local_id)
-            form.load_record(
-                record.fields,
-                existing=record.remote_id is not None,
-                remote_id=record.remote_id,
-                queued=record.remote_id is None,
-            )
+            self._show_record(form, record)
             self.history.enable()
             self.recordings.show_zone(account, saved=True)
         return True

@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
         if changes.local_ids and editing is not None and editing[1] in changes.local_ids:
             local_id = editing[1]
             if local_id is not None:
+                self.spawn(self.editor.follow(local_id))  # heading, CRM id, lock: live
                 self.spawn(self.editor.history.load(local_id))
 
     # -- the sidebar and the list --------------------------------------------------------------
