@@ -48,6 +48,9 @@ PAGE_SIZE = 100
 KEEP_PAGES = 5
 
 
+WHO_COLUMN = 2  # "Contact / phone": where a call with unsaved edits shows its ✎
+
+
 def _spawn_on_running_loop(coro: Coroutine[Any, Any, None]) -> object:
     """The default spawner: ``calldesk.ui.form.base.spawn_on_running_loop``, imported on use."""
     from calldesk.ui.form.base import spawn_on_running_loop
@@ -81,11 +84,20 @@ class CallListModel(QAbstractTableModel):
         self._spawn: Spawner = spawn if spawn is not None else _spawn_on_running_loop
         self._start = 0  # the list position of self._rows[0]
         self._rows: list[Summary] = []
+        self._marked: frozenset[str] = frozenset()  # calls with unsaved edits kept
         self._total = 0
         self._loading = False
         self._wanted: int | None = None  # a row asked for while a page was loading
         self._generation = 0
         self._icons: dict[tuple[SyncState, bool], QIcon] = {}
+
+    def set_marked(self, local_ids: frozenset[str]) -> None:
+        """Mark the calls with unsaved edits kept (a ✎ before the contact, said in the tip)."""
+        if local_ids == self._marked:
+            return
+        self._marked = frozenset(local_ids)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, WHO_COLUMN))
 
     def set_service(self, service: CallServicePort) -> None:
         """Read from another service (the accounts changed); call :meth:`reload` next.
@@ -344,16 +356,19 @@ class CallListModel(QAbstractTableModel):
             self.request(index.row())
             return None
         column = index.column()
+        marked = row.local_id in self._marked
         if column == STATE_COLUMN:
             if role == Qt.ItemDataRole.DecorationRole:
                 return self.state_icon(row.state)
             if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-                return state_tip(row.state)
+                tip = state_tip(row.state)
+                return tip + tr("; unsaved edits kept here") if marked else tip
             if role == Qt.ItemDataRole.UserRole:
                 return row.local_id
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(row, column)
+            text = cell_text(row, column)
+            return f"✎ {text}" if marked and column == WHO_COLUMN else text
         if role == Qt.ItemDataRole.ToolTipRole and column in (2, 6):
             return cell_text(row, column)
         if role == Qt.ItemDataRole.UserRole:

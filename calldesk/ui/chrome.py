@@ -36,7 +36,7 @@ from calldesk.ui.first_frame import FrameModel, frame_header
 from calldesk.ui.icons import icon
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QCheckBox
+    from PySide6.QtWidgets import QCheckBox, QMenu
 
     from calldesk.ui.columns import ListLine
 
@@ -74,6 +74,8 @@ class WindowChrome:
         self.offline_switch: QCheckBox | None = None
         self.demo_mark: QLabel | None = None
         self._demo_actions: tuple[QAction, ...] = ()
+        self.menus: dict[str, QMenu] = {}
+        self._build_menus()
         self._build_toolbar()
         self._build_body(rows, row_refusal)
         self._build_status()
@@ -83,6 +85,20 @@ class WindowChrome:
         return self._window.tr(text)
 
     # -- the first frame -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        """The menu bar's titles (filled by ``calldesk.ui.menus`` when attached): built now so
+        that attaching does not move the frame."""
+        bar = self._window.menuBar()
+        self.menus = {
+            key: bar.addMenu(title)
+            for key, title in (
+                ("file", self.tr("&File")),
+                ("edit", self.tr("&Edit")),
+                ("view", self.tr("&View")),
+                ("help", self.tr("&Help")),
+            )
+        }
 
     def _build_toolbar(self) -> None:
         window = self._window

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from calldesk.domain import CallRecord
+    from calldesk.store.drafts import Draft
     from calldesk.ui.conflict_view import ConflictView
     from calldesk.ui.context import WindowContext
     from calldesk.ui.form import EditorForm
@@ -56,10 +57,12 @@ class EditorCoordinator(QObject):
         self.editing: Editing | None = None  # (account, local_id or None if new)
         self.locked = False  # the open call's CRM allows no changes to it
         self._stale: str | None = None  # the open record changed while the rep was typing
+        self.discarded: Draft | None = None  # a new call set aside by Ctrl+N (undo brings it)
         self.drafts = DraftKeeper(context, lambda: self.editing, self)
         self.recordings = RecordingCoordinator(
             context, chrome, lambda: self.editing, self.open_form, self.open_record
         )
+        self.recordings.save_and_attach.connect(self.attach_recording)
         self.history = HistoryPanel(context, chrome)
         self._build_notice(chrome)
         self.empty_page = self._build_empty_page(self.stack, open_accounts)
@@ -256,6 +259,24 @@ class EditorCoordinator(QObject):
         if name is None:
             self.show_default()
             return
+        left = self.editing
+        self._leave()
+        kept = self.drafts.for_new_call(name)
+        if kept is not None and left == (name, None):  # Ctrl+N on a call being typed
+            self.discarded = kept  # set aside, and the rep can bring it back
+            kept = None
+            self._context.say(
+                self.tr(
+                    "Started an empty call. The one you were typing is set aside: "
+                    "Edit › Bring back the discarded call (Ctrl+Alt+Z)."
+                ),
+                10000,
+            )
+        self._start_new(name, kept)
+        if kept is not None:
+            self._context.say(self.tr("Brought back the new call you were typing."), 6000)
+
+    def _start_new(self, name: str, draft: Draft | None) -> None:
         form = self.form_for(name)
         self.stack.setCurrentWidget(form)
         form.new_record({}, defaults=self.account_defaults(name))
@@ -263,16 +284,37 @@ class EditorCoordinator(QObject):
         self._stale = None
         self.locked = False
         self.set_notice(None)
-        self.drafts.begin()
+        self.drafts.begin(draft)
+        if draft is not None:
+            form.load_draft(draft.form)
         self._listing.table.clearSelection()
         self.history.clear()
         self.recordings.show_zone(name)
+
+    def bring_back_discarded(self) -> bool:
+        """Undo a discard: the new call set aside by Ctrl+N opens again, as it was typed."""
+        draft = self.discarded
+        if draft is None or draft.account not in self._context.service.accounts():
+            self._context.say(self.tr("There is no discarded call to bring back."), 5000)
+            return False
+        self.discarded = None
+        self._leave()
+        self._start_new(draft.account, draft)
+        self._context.say(self.tr("Brought back the call you were typing."), 5000)
+        return True
+
+    def _leave(self) -> None:
+        """Before another record opens: keep the open one's unsaved edits (or forget them)."""
+        form = self.form
+        self.drafts.leave(dirty=form is not None and form.is_dirty() and not self.locked)
 
     async def open_record(self, account: str, local_id: str) -> None:
         """Load a call into its account's editor (or the conflict view), with its history."""
         from calldesk.domain import SyncState
 
         service = self._context.service
+        if self.editing != (account, local_id):
+            self._leave()
         record = await service.find(account, local_id)
         schema = service.schema_for(account)
         self.editing = (account, local_id)
@@ -310,6 +352,7 @@ class EditorCoordinator(QObject):
         if draft is not None and not self.locked:
             form.load_draft(draft.form)
             self.drafts.begin(draft)
+            self._context.say(self.tr("Your unsaved edits of this call are back."), 5000)
         self.recordings.show_zone(account, saved=True)
         self.recordings.zone_for(account).set_duration_blocked(self._lock_reason(account))
         await self.recordings.restore_upload(account, local_id)
@@ -374,6 +417,38 @@ class EditorCoordinator(QObject):
     def _on_dirty(self, dirty: bool) -> None:
         if not dirty and self._stale is not None:
             self._context.spawn(self.follow(self._stale))
+
+    def attach_recording(self) -> None:
+        """Attach recording… (menu, Ctrl+Shift+A, the "Save and attach" button): the open
+        call's file dialog; a new call is saved first."""
+        editing = self.editing
+        if editing is None:
+            self._context.say(self.tr("Open or start a call first."), 5000)
+            return
+        account, local_id = editing
+        zone = self.recordings.zone_for(account)
+        if not zone.accepts_files():
+            self._context.say(zone.message.text(), 8000)
+            return
+        if local_id is None:
+            self._context.spawn(self._save_and_attach())
+            return
+        shown = self.recordings.drop_zone
+        if shown is not None:
+            shown.choose_file()
+
+    async def _save_and_attach(self) -> None:
+        form = self.form
+        if form is None:
+            return
+        if not form.is_valid():
+            form.request_save(and_new=False)  # shows what is missing, beside each field
+            self._context.say(self.tr("Fill in what is missing, then attach."), 6000)
+            return
+        if await self.save(form.save_values()):
+            zone = self.recordings.drop_zone
+            if zone is not None:
+                zone.choose_file()
 
     def set_notice(self, text: str | None, *, delete: bool = False) -> None:
         """The calm line above the editor (None: hidden); ``delete``: with "Delete call…"."""

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from calldesk.ui.chrome import WindowChrome
 
@@ -32,6 +32,8 @@ FAILED_UPLOAD = {"failed", "conflict", "needs-auth"}  # OpState values
 
 class RecordingCoordinator(QObject):
     """The drop zones and the uploads they started (see the module docstring)."""
+
+    save_and_attach = Signal()  # the "Save and attach…" button of a new call
 
     def __init__(
         self,
@@ -53,6 +55,17 @@ class RecordingCoordinator(QObject):
         self.zone_stack = chrome.zone_stack
         self.drop_hint = chrome.drop_hint
         self.zone_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        from PySide6.QtWidgets import QPushButton
+
+        self.save_attach_button = QPushButton(self.tr("Save and attach a recording…"))
+        self.save_attach_button.setObjectName("save_and_attach")
+        self.save_attach_button.setToolTip(
+            self.tr("Save this call, then choose its recording file (Ctrl+Shift+A)")
+        )
+        self.save_attach_button.clicked.connect(self.save_and_attach)
+        self.save_attach_button.hide()
+        column = chrome.editor_column
+        column.insertWidget(column.indexOf(self.drop_hint) + 1, self.save_attach_button)
         self._zones: dict[str, RecordingDropZone] = {}
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.listen_progress()
@@ -94,6 +107,7 @@ class RecordingCoordinator(QObject):
         if account is None:
             self.zone_stack.hide()
             self.drop_hint.hide()
+            self.save_attach_button.hide()
             return
         zone = self.zone_for(account)
         zone.reset()
@@ -101,6 +115,7 @@ class RecordingCoordinator(QObject):
         takes_files = zone.accepts_files()
         self.zone_stack.setVisible(saved or not takes_files)
         self.drop_hint.setVisible(takes_files and not saved)
+        self.save_attach_button.setVisible(takes_files and not saved)
 
     def forget(self) -> None:
         """The backend changed: every zone goes (they are built again from the new schemas)."""

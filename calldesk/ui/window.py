@@ -169,6 +169,16 @@ class MainWindow(QMainWindow):
             pending=self._glance_counts[0],
             failed=self._glance_counts[1],
         )
+        from calldesk.ui.menus import WindowMenus
+
+        self.menus: WindowMenus = WindowMenus(
+            self,
+            self.chrome,
+            find=self.listing.find_action,
+            attach=self.editor.attach_recording,
+            bring_back=self.editor.bring_back_discarded,
+            open_queue=self.open_queue,
+        )
         self._wire()
         self._apply_backend()
         self.side.attach(self._on_view)
@@ -181,6 +191,7 @@ class MainWindow(QMainWindow):
 
         chrome, listing, editor = self.chrome, self.listing, self.editor
         listing.row_chosen.connect(self._on_row)
+        editor.drafts.marks_changed.connect(listing.model.set_marked)
         self.table.file_dropped.connect(
             lambda row, path: editor.recordings.drop_on_row(listing, row, path)
         )

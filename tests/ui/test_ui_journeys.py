@@ -110,3 +110,76 @@ async def test_a_saved_pipedrive_call_locks_with_its_crm_id_once_it_synced(
         # Ctrl+S now is no refusal from the service: the form is locked and says why
         QTest.keyClick(phone, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
         assert form.message.isHidden() or "does not allow" not in form.message.text()
+
+
+def _click_row(window: MainWindow, row: int) -> None:
+    index = window.model.index(row, 2)
+    rect = window.table.visualRect(index)
+    QTest.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+@pytest.mark.asyncio
+async def test_typed_text_stays_with_its_call_when_switching_rows(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        await _activate(w)
+        await w.refresh_all()
+        await until(lambda: w.model.rowCount() >= 2)
+        first, second = w.model.row_at(0), w.model.row_at(1)
+        _click_row(w, 0)
+        await until(lambda: w.editing == ("close", first.local_id))
+        await w.settle()
+        form = w.form
+        assert form is not None
+        before = form.fields["phone"].text()
+        _type(w, "phone", "+1 650 555 0199")
+        assert form.is_dirty()
+        _click_row(w, 1)
+        await until(lambda: w.editing == ("close", second.local_id))
+        await w.settle()
+        assert form.fields["phone"].text() != "+1 650-555-0199"  # the other call's own phone
+        # the call left with unsaved edits is marked in the list (and says so to a reader)
+        row = w.model.row_of(first.local_id)
+        who = w.model.index(row, 2).data()
+        assert who.startswith("✎ "), who
+        assert "unsaved edits" in w.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+        # stored at once: a crash or a close now loses nothing
+        drafts = await w.service.drafts()
+        kept = [d.form.get("phone") for d in drafts if d.local_id == first.local_id]
+        assert kept in (["+1 650 555 0199"], ["+1 650-555-0199"])
+        _click_row(w, w.model.row_of(first.local_id))
+        await until(lambda: w.editing == ("close", first.local_id))
+        await w.settle()
+        assert form.fields["phone"].text() in ("+1 650 555 0199", "+1 650-555-0199")
+        assert form.is_dirty() and before != form.fields["phone"].text()
+        assert w.statusBar().currentMessage() == "Your unsaved edits of this call are back."
+        # undoing the edit by hand and leaving forgets it: no mark any more
+        _type(w, "phone", before)
+        await until(lambda: not form.is_dirty())
+        _click_row(w, w.model.row_of(second.local_id))
+        await until(lambda: w.editing == ("close", second.local_id))
+        await until(lambda: not w.model.index(w.model.row_of(first.local_id), 2).data().startswith("✎"))
+
+
+@pytest.mark.asyncio
+async def test_ctrl_n_on_a_call_being_typed_sets_it_aside_and_it_comes_back(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        await _activate(w)
+        QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        form = w.form
+        assert form is not None
+        _type(w, "phone", "+1 650 555 0121")
+        phone = form.fields["phone"].focus_widget()
+        QTest.keyClick(phone, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        assert form.fields["phone"].text() == "" and not form.is_dirty()
+        assert "set aside" in w.statusBar().currentMessage()
+        QTest.keyClick(
+            w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        )
+        await until(lambda: form.fields["phone"].text() != "")
+        assert form.fields["phone"].text() in ("+1 650 555 0121", "+1 650-555-0121")
+        assert w.editing == ("close", None) and form.is_dirty()
+        assert w.statusBar().currentMessage() == "Brought back the call you were typing."
