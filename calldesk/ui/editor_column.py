@@ -63,7 +63,9 @@ class EditorCoordinator(QObject):
             context, chrome, lambda: self.editing, self.open_form, self.open_record
         )
         self.recordings.save_and_attach.connect(self.attach_recording)
-        self.history = HistoryPanel(context, chrome)
+        self.history = HistoryPanel(
+            context, chrome, lambda: self.editing[1] if self.editing is not None else None
+        )
         self._build_notice(chrome)
         self.empty_page = self._build_empty_page(self.stack, open_accounts)
         self.stack.addWidget(self.empty_page)

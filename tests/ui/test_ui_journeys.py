@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from calldesk.domain import SyncState, Vendor
 from calldesk.sandbox import SandboxServer
 from calldesk.ui.window import MainWindow
-from tests.ui.test_ui_window_step4 import _accounts, running_window, until
+from tests.ui.test_ui_window_step4 import _accounts, _wav, running_window, until
 
 
 def _type(window: MainWindow, name: str, text: str) -> None:
@@ -72,6 +72,21 @@ async def test_a_saved_close_call_shows_logged_once_it_synced(
                 for c in sandbox_server.sandbox.apis[Vendor.CLOSE].calls.values()
             )
         )
+        # History says it in words (the request itself is in the tooltip)
+        toggle = w.history_toggle
+        await until(lambda: toggle.text().startswith("History (") and toggle.isEnabled())
+        QTest.mouseClick(toggle, Qt.MouseButton.LeftButton)
+        history = w.editor.history.list
+        await until(lambda: history.isVisible() and history.count() >= 2)
+        lines = [history.item(n).text() for n in range(history.count())]
+        assert any(line.startswith("Call logged in Close, ") for line in lines), lines
+        assert any(line.startswith("Changes sent to Close, ") for line in lines), lines
+        assert not any("/close/api" in line for line in lines), lines
+        assert "/close/api" in (history.item(0).toolTip() or "")
+        # a new call shows no old history
+        QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        assert toggle.text() == "History" and not toggle.isEnabled()
+        assert history.count() == 0
 
 
 @pytest.mark.asyncio
@@ -159,7 +174,9 @@ async def test_typed_text_stays_with_its_call_when_switching_rows(
         await until(lambda: not form.is_dirty())
         _click_row(w, w.model.row_of(second.local_id))
         await until(lambda: w.editing == ("close", second.local_id))
-        await until(lambda: not w.model.index(w.model.row_of(first.local_id), 2).data().startswith("✎"))
+        await until(
+            lambda: not w.model.index(w.model.row_of(first.local_id), 2).data().startswith("✎")
+        )
 
 
 @pytest.mark.asyncio
@@ -183,3 +200,74 @@ async def test_ctrl_n_on_a_call_being_typed_sets_it_aside_and_it_comes_back(
         assert form.fields["phone"].text() in ("+1 650 555 0121", "+1 650-555-0121")
         assert w.editing == ("close", None) and form.is_dirty()
         assert w.statusBar().currentMessage() == "Brought back the call you were typing."
+
+
+@pytest.mark.asyncio
+async def test_attach_a_recording_by_keyboard_saving_a_new_call_first(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path, tmp_path: Path
+) -> None:
+    async with running_window(
+        qtbot, calldesk_home, _accounts(sandbox_server, Vendor.PIPEDRIVE)
+    ) as w:
+        await _activate(w)
+        w.set_offline(True)  # the new call stays editable (not yet in Pipedrive)
+        QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        form = w.form
+        assert form is not None
+        # a new call says "save first" and offers to do both
+        button = w.editor.recordings.save_attach_button
+        assert w.drop_hint.isVisible() and button.isVisible()
+        assert button.text() == "Save and attach a recording…"
+        menu_texts = [a.text() for a in w.chrome.menus["file"].actions()]
+        assert "Attach recording…" in menu_texts
+        outcome = form.fields["outcome"].focus_widget()
+        outcome.setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClick(outcome, Qt.Key.Key_1)
+        _type(w, "to_phone_number", "+1 650 555 0177")
+        assert form.set_field_text("end_time", form.fields["start_time"].text())
+        phone = form.fields["to_phone_number"].focus_widget()
+        QTest.keyClick(
+            phone,
+            Qt.Key.Key_A,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        await until(lambda: w.editing is not None and w.editing[1] is not None)
+        zone = w.drop_zone
+        assert zone is not None and zone.isVisible() and not button.isVisible()
+        await until(lambda: zone.file_dialog() is not None and zone.file_dialog().isVisible())
+        dialog = zone.file_dialog()
+        assert dialog is not None
+        wav = _wav(tmp_path / "call.wav")
+        dialog.fileSelected.emit(str(wav))
+        dialog.close()
+        await until(lambda: zone.op_id() is not None)
+        assert zone.name_label.text() == "call.wav"
+
+
+@pytest.mark.asyncio
+async def test_f1_lists_every_shortcut(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    async with running_window(qtbot, calldesk_home, _accounts(sandbox_server, Vendor.CLOSE)) as w:
+        await _activate(w)
+        assert [m.title().replace("&", "") for m in w.chrome.menus.values()] == [
+            "File",
+            "Edit",
+            "View",
+            "Help",
+        ]
+        QTest.keyClick(w, Qt.Key.Key_F1)
+        await until(lambda: w.findChild(QDialog, "shortcut_help") is not None)
+        help_box = w.findChild(QDialog, "shortcut_help")
+        assert help_box is not None and help_box.isVisible() and not help_box.isModal()
+        text = help_box.findChild(QLabel, "shortcut_list").text()
+        for keys, what in (
+            ("Ctrl+N", "New call log"),
+            ("Ctrl+Shift+A", "Attach recording"),
+            ("F5", "Sync now"),
+            ("Ctrl+F", "Search"),
+            ("Ctrl+Alt+Z", "Bring back the discarded call"),
+            ("Ctrl+S", "Save the call"),
+            ("1 … 9", "Choose an outcome"),
+        ):
+            assert keys in text and what in text, (keys, what)
