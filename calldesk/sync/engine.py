@@ -210,6 +210,11 @@ class AccountSyncer:
         self.status.rate_info = info
         self.pacer.note(info.limit, info.remaining, info.reset_after)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing running and nothing ready to send right now."""
+        return self._idle.is_set()
+
     async def wait_idle(self) -> None:
         """Return once nothing is running and nothing is ready to send right now."""
         await self._idle.wait()
@@ -563,26 +568,44 @@ class SyncEngine:
         """
         self.sync_now(account)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await settle():
-                return True
-            waits = [
-                asyncio.ensure_future(s.wait_idle())
-                for n, s in self._syncers.items()
-                if account is None or n == account
-            ]
-            if not waits:
-                return await settle()
-            done, pending = await asyncio.wait(
-                waits, timeout=min(0.5, max(0.0, deadline - time.monotonic()))
-            )
-            for p in pending:
-                p.cancel()
-            for p in pending:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await p
-            del done
-        return await settle()
+        changed = asyncio.Event()
+        unsubscribe = self.bus.subscribe(lambda _changes: changed.set())
+        try:
+            while time.monotonic() < deadline:
+                changed.clear()
+                if await settle():
+                    return True
+                syncers = [s for n, s in self._syncers.items() if account is None or n == account]
+                if not syncers:
+                    return await settle()
+                left = max(0.0, deadline - time.monotonic())
+                if all(s.idle for s in syncers):
+                    # Nothing is due: sleep until the next op is, or something changes.
+                    await _wait_event(changed, min(left, await self._until_due(syncers)))
+                    continue
+                waits = [asyncio.ensure_future(s.wait_idle()) for s in syncers]
+                _done, pending = await asyncio.wait(waits, timeout=min(0.5, left))
+                for p in pending:
+                    p.cancel()
+                for p in pending:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await p
+            return await settle()
+        finally:
+            unsubscribe()
+
+    async def _until_due(self, syncers: list[AccountSyncer]) -> float:
+        """Seconds until the earliest pending op of ``syncers`` is due (IDLE_POLL if none)."""
+        times = [await self.outbox.next_attempt_at(s.account.name) for s in syncers]
+        due = [next_attempt_in(at) for at in times if at is not None]
+        # A little past the due time: the syncer's own loop sends first.
+        return min(due) + 0.05 if due else IDLE_POLL
+
+
+async def _wait_event(event: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(0.0, seconds)):
+            await event.wait()
 
 
 def next_attempt_in(at: datetime | None) -> float:
