@@ -44,11 +44,26 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, str]:
             problems.append(f"{item!r} is not FIELD=VALUE")
         elif name in raw:
             problems.append(f"{name}: given more than once")
+        elif (bad := _undecodable(item)) is not None:
+            problems.append(f"{_printable(name)}: {bad}")
         else:
             raw[name] = value
     if problems:
         raise InvalidInputError(*problems)
     return raw
+
+
+def _undecodable(text: str) -> str | None:
+    """Why an argument is not valid UTF-8 text (Python keeps such bytes as lone surrogates)."""
+    for at, char in enumerate(text):
+        if "\udc80" <= char <= "\udcff":
+            byte = ord(char) - 0xDC00
+            return f"is not valid UTF-8 text (byte 0x{byte:02x} at character {at + 1})"
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def error_lines(errors: Sequence[FieldError]) -> list[str]:

@@ -108,3 +108,23 @@ def test_cli_commands_do_not_load_qt(calldesk_home: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "QT False" in result.stdout
+
+
+def test_invalid_utf8_in_a_value_exits_2_with_one_clear_line(calldesk_home: Path) -> None:
+    add = _calldesk(
+        calldesk_home, "accounts", "add", "A", "--vendor", "close", "--api-key-env", "CLOSE_KEY"
+    )
+    assert add.returncode == 0, add.stderr
+    bad = b"note_html=<p>bad \xff</p>"
+    result = subprocess.run(
+        [sys.executable, "-m", "calldesk", "calls", "log", "--account", "A", bad],
+        capture_output=True,
+        env={**os.environ, "CALLDESK_HOME": str(calldesk_home)},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "note_html: is not valid UTF-8 text (byte 0xff at character 18)\n"
+    )
