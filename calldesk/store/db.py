@@ -14,8 +14,10 @@ a programming error (bad SQL, constraint violation, misuse) and should surface a
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -60,9 +62,15 @@ class StoreBugError(StoreError):
     """The store was used wrongly or an SQL statement is broken: a bug in calldesk."""
 
 
-def classify(error: sqlite3.Error) -> StoreError:
-    """Map an ``sqlite3`` error to the environment or the bug side of the split."""
+def classify(error: sqlite3.Error, where: Path | None = None) -> StoreError:
+    """Map an ``sqlite3`` error to the environment or the bug side of the split.
+
+    A write that failed for want of space (``SQLITE_FULL``, or an I/O error while the disk
+    holding ``where`` has almost nothing free) says so, and where.
+    """
     code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int) and _out_of_space(code, where):
+        return StoreEnvironmentError(disk_full_message("the local database", where))
     if isinstance(code, int) and (code & 0xFF) in _ENVIRONMENT_CODES:
         return StoreEnvironmentError(f"local database unusable: {error}")
     if isinstance(error, sqlite3.OperationalError) and code is None:
@@ -74,14 +82,50 @@ def classify(error: sqlite3.Error) -> StoreError:
     return StoreBugError(f"local database misuse: {error}")
 
 
+#: Below this many free bytes, a failed write is taken as a full disk.
+NEARLY_FULL = 1024 * 1024
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_SQLITE_IOERR_WRITE = 778
+
+
+def _out_of_space(code: int, where: Path | None) -> bool:
+    if code & 0xFF == _SQLITE_FULL or code == _SQLITE_IOERR_WRITE:
+        return True
+    return code & 0xFF == _SQLITE_IOERR and free_bytes(where) < NEARLY_FULL
+
+
+def free_bytes(where: Path | None) -> int:
+    """Free bytes on the disk holding ``where`` (a large number when unknown)."""
+    if where is None:
+        return 1 << 62
+    folder = where if where.is_dir() else where.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 1 << 62
+
+
+def disk_full_message(what: str, where: Path | None) -> str:
+    """The rep's sentence for a write that ran out of space."""
+    folder = "" if where is None else f" in {where if where.is_dir() else where.parent}"
+    return (
+        f"the disk is full: calldesk could not write {what}{folder}; "
+        "free some space (or raise the file-size limit) and try again — nothing was lost"
+    )
+
+
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Re-raise ``sqlite3`` and ``OSError`` failures as :class:`StoreError` subclasses."""
+def translate_errors(where: Path | None = None) -> Iterator[None]:
+    """Re-raise ``sqlite3`` and ``OSError`` failures as :class:`StoreError` subclasses
+    (``where``: the database file, to name a full disk)."""
     try:
         yield
     except sqlite3.Error as error:
-        raise classify(error) from error
+        raise classify(error, where) from error
     except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise StoreEnvironmentError(disk_full_message("the local database", where)) from error
         raise StoreEnvironmentError(f"local database file: {error}") from error
 
 
@@ -140,7 +184,7 @@ class Database:
 
     def __init__(self, path: Path, *, migrate: bool = True) -> None:
         self.path = path
-        with translate_errors():
+        with translate_errors(self.path):
             _create_private_file(path)
             self._conn = sqlite3.connect(
                 path,
@@ -150,7 +194,7 @@ class Database:
         self._in_transaction = False
         self._closed = False
         try:
-            with translate_errors():
+            with translate_errors(self.path):
                 self._conn.row_factory = sqlite3.Row
                 self._configure()
                 self._tighten_sidecar_files()
@@ -207,22 +251,22 @@ class Database:
             with self._transaction() as conn:
                 yield conn
             return
-        with translate_errors():
+        with translate_errors(self.path):
             self._conn.execute("PRAGMA synchronous = NORMAL")
         try:
             with self._transaction() as conn:
                 yield conn
         finally:
-            with translate_errors():
+            with translate_errors(self.path):
                 self._conn.execute("PRAGMA synchronous = FULL")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with translate_errors():
+        with translate_errors(self.path):
             self._conn.execute("BEGIN IMMEDIATE")
         self._in_transaction = True
         try:
-            with translate_errors():
+            with translate_errors(self.path):
                 yield self._conn
                 self._conn.execute("COMMIT")
         except BaseException:
@@ -234,12 +278,12 @@ class Database:
 
     def query(self, sql: str, params: SqlParams = ()) -> list[sqlite3.Row]:
         """Run a read statement and return all rows."""
-        with translate_errors():
+        with translate_errors(self.path):
             return self._conn.execute(sql, params).fetchall()
 
     def query_one(self, sql: str, params: SqlParams = ()) -> sqlite3.Row | None:
         """Run a read statement and return its first row, if any."""
-        with translate_errors():
+        with translate_errors(self.path):
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
             return row
 
@@ -252,7 +296,7 @@ class Database:
 
     def close(self) -> None:
         """Checkpoint the WAL and close the connection (idempotent)."""
-        with translate_errors():
+        with translate_errors(self.path):
             with contextlib.suppress(sqlite3.ProgrammingError):
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()

@@ -9,6 +9,7 @@ that, removing it once the CRM confirms.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import uuid
@@ -94,6 +95,20 @@ def keep_copy(info: RecordingInfo, folder: Path) -> Path:
     try:
         os.link(info.path, target)
     except OSError:  # another file system, or links not allowed there: copy the bytes
-        shutil.copyfile(info.path, target)
-        target.chmod(0o600)
+        _copy(info.path, target)
     return target
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` (user-only); a failed copy leaves no partial file."""
+    try:
+        shutil.copyfile(source, target)
+        target.chmod(0o600)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise OSError(
+                f"the disk is full: the recording could not be copied into {target.parent} "
+                "(nothing was attached; free some space and try again)"
+            ) from exc
+        raise
