@@ -19,6 +19,7 @@ from typing import Protocol
 
 from calldesk.domain.model import JSONValue
 from calldesk.schema.errors import FieldValueError
+from calldesk.schema.sanity import moment_errors, strip_controls
 from calldesk.schema.spec import FieldSpec
 
 ALLOWED_HTML_TAGS = frozenset(
@@ -107,7 +108,7 @@ class TextType:
     def parse(
         self, text: str, spec: FieldSpec | None = None, *, region: str | None = None
     ) -> object:
-        return text
+        return strip_controls(text)
 
     def validate(self, value: object, spec: FieldSpec) -> list[str]:
         if not isinstance(value, str):
@@ -118,7 +119,7 @@ class TextType:
         return errors
 
     def to_wire(self, value: object, spec: FieldSpec) -> JSONValue:
-        return str(value)
+        return strip_controls(str(value))
 
     def from_wire(self, data: JSONValue, spec: FieldSpec) -> object:
         return _scalar_text(data)
@@ -160,7 +161,7 @@ class HtmlType:
     def parse(
         self, text: str, spec: FieldSpec | None = None, *, region: str | None = None
     ) -> object:
-        return sanitize_html(text)
+        return sanitize_html(strip_controls(text))
 
     def validate(self, value: object, spec: FieldSpec) -> list[str]:
         if not isinstance(value, str):
@@ -168,7 +169,7 @@ class HtmlType:
         return _length_errors(value, spec)
 
     def to_wire(self, value: object, spec: FieldSpec) -> JSONValue:
-        return sanitize_html(str(value))
+        return sanitize_html(strip_controls(str(value)))
 
     def from_wire(self, data: JSONValue, spec: FieldSpec) -> object:
         text = _scalar_text(data)
@@ -445,7 +446,7 @@ class DateTimeType:
             return [f"{spec.label} must be a date and time"]
         if value.tzinfo is None or value.utcoffset() is None:
             return [f"{spec.label} needs a time zone"]
-        return []
+        return moment_errors(value, spec.label)
 
     def to_wire(self, value: object, spec: FieldSpec) -> JSONValue:
         if not isinstance(value, datetime):

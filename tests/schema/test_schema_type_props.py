@@ -19,6 +19,7 @@ from calldesk.schema import (
     load_schema,
     sanitize_html,
 )
+from calldesk.schema.sanity import strip_controls
 
 ENUM = (EnumValue("no_answer", "No answer", ("no-answer",)), EnumValue("busy", "Busy"))
 
@@ -53,7 +54,7 @@ PHONES = sorted(
 
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 utc_seconds = st.datetimes(
-    min_value=datetime(1900, 1, 2), max_value=datetime(9998, 12, 30), timezones=st.just(UTC)
+    min_value=datetime(1970, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.just(UTC)
 ).map(lambda d: d.replace(microsecond=0))
 id_text = st.text(
     alphabet=st.characters(blacklist_categories=("Z", "Cc", "Cs")), min_size=1, max_size=30
@@ -65,8 +66,8 @@ HTML_BITS += ["x", " ", '"', "'", "<!--", "-->", "<ul><li>", "é", "<a href='jav
 html_ish = st.text() | st.lists(st.sampled_from(HTML_BITS), max_size=12).map("".join)
 
 VALID: dict[str, st.SearchStrategy[object]] = {
-    "text": st.text(),
-    "html": html_ish.map(sanitize_html),
+    "text": st.text().map(strip_controls),
+    "html": html_ish.map(strip_controls).map(sanitize_html),
     "enum": st.sampled_from([item.value for item in ENUM]),
     "lookup": id_text,
     "lookup_int": st.integers(0, 10**17).map(str),
@@ -76,7 +77,7 @@ VALID: dict[str, st.SearchStrategy[object]] = {
     "duration": st.integers(0, 10**11),
     "duration_str": st.integers(0, 10**11),
     "datetime": st.datetimes(
-        min_value=datetime(1900, 1, 2), max_value=datetime(9998, 12, 30), timezones=st.just(UTC)
+        min_value=datetime(1970, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.just(UTC)
     ),
     "datetime_z": utc_seconds,
     "datetime_pd": utc_seconds,
