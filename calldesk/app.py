@@ -28,8 +28,13 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
     from calldesk.store.calls import CallSummary
     from calldesk.store.glance import Glance
     from calldesk.store.secrets import Secrets
+    from calldesk.sync.logbook import Logbook
     from calldesk.ui.ports import AccountTools, Backend, CallServicePort, ProgressRelay
 
 #: How many of the newest calls the window paints before the event loop starts (fills the view).
@@ -351,6 +357,30 @@ async def demo_backend(
         yield backend
 
 
+def _open_runtime(
+    paths: Paths,
+    accounts: Sequence[Account],
+    secret_for: SecretFor,
+    *,
+    start_engine: bool = False,
+    redact: Callable[[str], None] | None = None,
+) -> AbstractAsyncContextManager[Runtime]:
+    """``calldesk.runtime.open_runtime``, imported when a command opens the engine (httpx, the
+    adapters and asyncio load then, not for every command)."""
+    from calldesk.runtime import open_runtime
+
+    return open_runtime(paths, accounts, secret_for, start_engine=start_engine, redact=redact)
+
+
+def _open_logbook(
+    paths: Paths, account: Account, schema: VendorSchema
+) -> AbstractContextManager[Logbook]:
+    """``calldesk.sync.logbook.open_logbook``, imported when a command logs calls."""
+    from calldesk.sync.logbook import open_logbook
+
+    return open_logbook(paths, account, schema)
+
+
 def _load_schema(vendor: Vendor) -> VendorSchema:
     from calldesk.schema import load_schema
 
@@ -361,7 +391,6 @@ def _load_schema(vendor: Vendor) -> VendorSchema:
 def cli_context(streams: Streams) -> Iterator[CliContext]:
     """Build what command handlers need, with logging into the log dir; tear it down after."""
     from calldesk.cli import CliContext
-    from calldesk.runtime import open_runtime
     from calldesk.store.accounts import AccountsConfig
     from calldesk.store.secrets import Secrets
 
@@ -374,8 +403,9 @@ def cli_context(streams: Streams) -> Iterator[CliContext]:
             secrets=Secrets(on_secret=logs.redactor.register),
             schema_loader=_load_schema,
             streams=streams,
-            runtime_opener=open_runtime,
+            runtime_opener=_open_runtime,
             redact=logs.redactor.register,
+            logbook_opener=_open_logbook,
         )
     finally:
         logs.close()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from calldesk.store.accounts import AccountsConfig
     from calldesk.store.paths import Paths
     from calldesk.store.secrets import Secrets
+    from calldesk.sync.logbook import Logbook, LogbookOpener
 
 PROG = "calldesk"
 EXIT_OK = 0
@@ -82,6 +83,7 @@ class CliContext:
     streams: Streams
     runtime_opener: RuntimeOpener | None = None
     redact: Callable[[str], None] | None = None
+    logbook_opener: LogbookOpener | None = None
     _schemas: dict[Vendor, VendorSchema] = field(default_factory=dict)
 
     def runtime(
@@ -97,6 +99,12 @@ class CliContext:
             start_engine=start_engine,
             redact=self.redact,
         )
+
+    def logbook(self, account: Account, schema: VendorSchema) -> AbstractContextManager[Logbook]:
+        """Open the store to log ``account``'s calls (no engine, no network, no key)."""
+        if self.logbook_opener is None:
+            raise NotBuiltError("this command", "the local store")
+        return self.logbook_opener(self.paths, account, schema)
 
     def schema(self, vendor: Vendor) -> VendorSchema:
         if vendor not in self._schemas:

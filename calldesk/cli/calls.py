@@ -7,13 +7,13 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from calldesk.cli import calls_log
 from calldesk.cli.base import EXIT_INVALID, EXIT_OK, CliContext, CliError, InvalidInputError
 from calldesk.cli.helpers import (
     account_and_schema,
     dump,
     error_lines,
     op_json,
-    parse_and_validate,
     parse_assignments,
     record_json,
     run_async,
@@ -38,8 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sub = action("show", "show one call", handle_show)
     sub.add_argument("id", metavar="ID")
     sub.add_argument("--json", action="store_true")
-    sub = action("log", "queue a new call; prints its local id", handle_log)
-    sub.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    sub = action("log", "queue new calls (FIELD=VALUE, or --from-jsonl); prints local ids", log)
+    calls_log.configure(sub)
     sub.add_argument("--json", action="store_true")
     sub = action("update", "queue a change to a call", handle_update)
     sub.add_argument("id", metavar="ID", help="the CRM's id or a local id")
@@ -106,22 +106,9 @@ def handle_show(args: argparse.Namespace, context: CliContext) -> int:
     return run_async(go())
 
 
-def handle_log(args: argparse.Namespace, context: CliContext) -> int:
-    account, schema = account_and_schema(context, args.account)
-    values = parse_and_validate(schema, args.assignments, "create")
-    for notice in schema.notices(values):
-        context.warn(notice.message)
-
-    async def go() -> int:
-        async with context.runtime([account]) as rt:
-            record = await rt.service.log_call(account.name, values)
-        if args.json:
-            dump(context, record_json(record))
-        else:
-            context.print(record.local_id)
-        return EXIT_OK
-
-    return run_async(go())
+def log(args: argparse.Namespace, context: CliContext) -> int:
+    """``calls log`` (``calldesk.cli.calls_log``)."""
+    return calls_log.handle_log(args, context)
 
 
 def handle_update(args: argparse.Namespace, context: CliContext) -> int:

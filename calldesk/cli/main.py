@@ -66,6 +66,7 @@ COMMANDS: tuple[Command, ...] = (
             "calls list --account NAME [--refresh] [--json]",
             "calls show --account NAME ID [--json]",
             "calls log --account NAME FIELD=VALUE ... [--json]",
+            "calls log --account NAME --from-jsonl FILE|- [--json]",
             "calls update --account NAME ID FIELD=VALUE ... [--json]",
             "calls delete --account NAME ID",
             "calls attach --account NAME ID FILE",

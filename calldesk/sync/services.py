@@ -27,7 +27,6 @@ from calldesk.domain import (
     OpState,
     RemoteCall,
     Vendor,
-    WireFields,
     utcnow,
 )
 from calldesk.schema import VendorSchema
@@ -40,6 +39,9 @@ from calldesk.sync.engine import SyncEngine
 from calldesk.sync.events import ChangeBus
 from calldesk.sync.reads import StoreReads
 from calldesk.sync.recordings import RecordingInfo, inspect_recording, keep_copy
+from calldesk.sync.rows import LabelCache, RowBuilder
+
+__all__ = ["CallService", "LabelCache", "RowBuilder", "StoreOutbox"]
 
 log = logging.getLogger("calldesk.sync")
 
@@ -67,62 +69,6 @@ class NotAllowed(ServiceError):
 
 class UnknownRecord(ServiceError):
     """No call with that id is known for the account."""
-
-
-class LabelCache:
-    """Lookup labels per account, ``(source, id) -> label``, for list rows (any thread reads)."""
-
-    def __init__(self) -> None:
-        self._labels: dict[str, dict[tuple[str, str], str]] = {}
-
-    def for_account(self, account: str) -> Mapping[tuple[str, str], str]:
-        return self._labels.get(account, {})
-
-    def get(self, account: str, source: str, item_id: str) -> str | None:
-        """The label of ``item_id`` in ``source``, or ``None`` when it is not cached."""
-        return self._labels.get(account, {}).get((source, item_id))
-
-    def replace(self, account: str, source: str, items: Sequence[LookupItem]) -> None:
-        current = {k: v for k, v in self._labels.get(account, {}).items() if k[0] != source}
-        current.update({(source, item.id): item.label for item in items})
-        self._labels[account] = current  # swapped whole: safe to read from the DB thread
-
-
-class RowBuilder:
-    """Computes a record's list columns and search text from its wire fields via its schema."""
-
-    def __init__(
-        self,
-        schemas: Mapping[Vendor, VendorSchema],
-        vendor_of: Callable[[str], Vendor | None],
-        labels: LabelCache,
-    ) -> None:
-        self._schemas = schemas
-        self._vendor_of = vendor_of
-        self._labels = labels
-
-    def __call__(self, account: str, fields: WireFields) -> tuple[CallRow, str]:
-        vendor = self._vendor_of(account)
-        if vendor is None:
-            return CallRow(), ""
-        schema = self._schemas[vendor]
-        row = schema.list_row(fields, self._labels.for_account(account))
-        when = row.when.timestamp() if row.when is not None else None
-        call_row = CallRow(
-            when_ts=when,
-            who=row.who,
-            phone=row.phone,
-            direction=row.direction,
-            duration_s=row.duration_s,
-            outcome=row.outcome,
-            note_preview=row.note_preview,
-        )
-        search = " ".join(
-            part
-            for part in (row.who, row.phone, row.outcome, schema.note_text(fields), row.direction)
-            if part
-        )
-        return call_row, search
 
 
 def _replace_lookups(
