@@ -137,9 +137,10 @@ _SPREAD = 365 * 86400
 def bulk_home(home: Path, n: int, port: int | None = None) -> Paths:
     """A home like :func:`populate_home`'s with ``n`` calls written by bulk SQL (module docstring).
 
-    Each call is template ``i % 4096`` with its own ``id`` (``i``), CRM id, start/end time and
-    ``when_ts``; 1,000,000 calls take about a minute on this machine, most of it the search
-    index.
+    Each call is template ``i % 4096`` with its own ``id`` (``i``), CRM id, start/end time,
+    ``when_ts`` and phone number (``+1 650 xxx xxxx`` with ``i`` in its last seven digits, so
+    :func:`rare_phone` finds one call at every size). 1,000,000 calls take a few minutes here,
+    most of it the search index.
     """
     paths = populate_home(home, 0, port)
     templates = list(wire_calls(TEMPLATES, seed=11))
@@ -157,7 +158,7 @@ def bulk_home(home: Path, n: int, port: int | None = None) -> Paths:
         conn.execute(
             """CREATE TEMP TABLE bulk_templates (k INTEGER PRIMARY KEY, fields TEXT,
                duration INTEGER, who TEXT, phone TEXT, direction TEXT, duration_s INTEGER,
-               outcome TEXT, note_preview TEXT, search_text TEXT)"""
+               outcome TEXT, note_preview TEXT, search_text TEXT, digits TEXT)"""
         )
         rows = []
         for k, (_remote_id, fields) in enumerate(templates):
@@ -165,26 +166,33 @@ def bulk_home(home: Path, n: int, port: int | None = None) -> Paths:
             rows.append(
                 (k, json.dumps(fields), int(fields["duration"]), row.who, row.phone,
                  row.direction, row.duration_s, row.outcome, row.note_preview,
-                 index_text(text, row))
+                 index_text(text, row), "".join(filter(str.isdigit, row.phone))[4:])
             )  # fmt: skip
-        conn.executemany("INSERT INTO bulk_templates VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO bulk_templates VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         with store.db.transaction(durable=False) as tx:
             tx.execute(
                 f"""INSERT INTO calls (local_id, account, remote_id, fields, remote_fields,
                        fetched_at, state, when_ts, who, phone, direction, duration_s, outcome,
                        note_preview, search_text)
                     SELECT printf('loc_bulk%010d', i), ?, CAST(i AS TEXT), f, f,
-                           '2026-01-01T00:00:00+00:00', 'synced', ts, who, phone, direction,
-                           duration_s, outcome, note_preview, search_text
+                           '2026-01-01T00:00:00+00:00', 'synced', ts, who,
+                           '+1 650-' || substr(p7, 1, 3) || '-' || substr(p7, 4), direction,
+                           duration_s, outcome, note_preview,
+                           replace(replace(search_text, phone,
+                                           '+1 650-' || substr(p7, 1, 3) || '-' || substr(p7, 4)),
+                                   digits, p7)
                     FROM (
-                        SELECT s.i, s.ts, t.*, json_set(t.fields, '$.id', s.i,
+                        SELECT s.i, s.ts, s.p7, t.*, json_set(t.fields, '$.id', s.i,
                             '$.start_time', strftime('%Y-%m-%d %H:%M:%S', s.ts, 'unixepoch'),
                             '$.end_time',
-                            strftime('%Y-%m-%d %H:%M:%S', s.ts + t.duration, 'unixepoch')) AS f
+                            strftime('%Y-%m-%d %H:%M:%S', s.ts + t.duration, 'unixepoch'),
+                            '$.to_phone_number',
+                            '+1 650 ' || substr(s.p7, 1, 3) || ' ' || substr(s.p7, 4)) AS f
                         FROM (
                             WITH RECURSIVE seq(i) AS (
                                 SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-                            SELECT i, ? - ((i * 2654435761) % {_SPREAD}) AS ts FROM seq
+                            SELECT i, ? - ((i * 2654435761) % {_SPREAD}) AS ts,
+                                   printf('%07d', i % 10000000) AS p7 FROM seq
                         ) s JOIN bulk_templates t ON t.k = s.i % {TEMPLATES}
                     )""",
                 (ACCOUNT, n, now),
@@ -192,6 +200,11 @@ def bulk_home(home: Path, n: int, port: int | None = None) -> Paths:
     finally:
         store.close()  # indexes every noted call (list lines and search) in one pass
     return paths
+
+
+def rare_phone(i: int = 7) -> str:
+    """The digits of bulk call ``i``'s phone number as a rep would type them (one call has it)."""
+    return f"650{i % 10_000_000:07d}"
 
 
 def growth(sizes: list[int], values: list[float]) -> float:

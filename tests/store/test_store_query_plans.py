@@ -13,6 +13,7 @@ import random
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +131,38 @@ def test_a_page_after_a_call_no_longer_listed_is_empty_and_cursors_exclude_each_
         store.calls.list_calls(CallQuery(after="a", from_end=True))
 
 
+#: Statistics to plan with: none (a new store), as ``ANALYZE`` finds them (a small store), or
+#: scaled to ~1,000,000 calls. The planner's choices differ (e.g. a Bloom filter of every call
+#: is worth it to SQLite only while the calls seem fewer than the notes might be).
+STATISTICS = {"none": 0, "small": 1, "large": 3000}
+
+
+@contextmanager
+def _statistics(store: LocalStore, scale: int) -> Iterator[None]:
+    """Plans as a rep's store has them: ``PRAGMA optimize`` (at every close) keeps statistics
+    of the tables it has read, ``scale`` times the calls of the test store (0: none)."""
+    conn = store.db.connection
+    store.search_index.flush()
+    large = scale > 0
+    if large:
+        conn.execute("ANALYZE")
+        rows = conn.execute("SELECT tbl, idx, stat FROM sqlite_stat1").fetchall()
+        conn.execute("DELETE FROM sqlite_stat1")
+        for table, index, stat in rows:
+            first, *rest = str(stat).split()
+            conn.execute(
+                "INSERT INTO sqlite_stat1 VALUES (?, ?, ?)",
+                (table, index, " ".join([str(int(first) * scale), *rest])),
+            )
+        conn.execute("ANALYZE sqlite_schema")
+    try:
+        yield
+    finally:
+        if large:
+            conn.execute("DELETE FROM sqlite_stat1")
+            conn.execute("ANALYZE sqlite_schema")
+
+
 def _statements(store: LocalStore, action: Callable[[], object]) -> list[str]:
     """The query plans of every statement ``action`` runs (``--`` lines: FTS5's own)."""
     conn = store.db.connection
@@ -166,8 +199,16 @@ _CURSOR_LINE = re.compile(
     ],
     ids=_name,
 )
-def test_deep_and_oldest_pages_seek_an_index(store: LocalStore, query: CallQuery) -> None:
+@pytest.mark.parametrize("statistics", list(STATISTICS))
+def test_deep_and_oldest_pages_seek_an_index(
+    store: LocalStore, query: CallQuery, statistics: str
+) -> None:
     middle = store.calls.list_calls(replace(query, limit=12))[-1].local_id
+    with _statistics(store, STATISTICS[statistics]):
+        _check_pages(store, query, middle)
+
+
+def _check_pages(store: LocalStore, query: CallQuery, middle: str) -> None:
     for action in (
         lambda: store.calls.list_calls(replace(query, after=middle)),
         lambda: store.calls.list_calls(replace(query, before=middle)),
@@ -202,7 +243,15 @@ def test_deep_search_pages_seek_the_search_index(store: LocalStore) -> None:
         assert "SCAN c" not in plan, plan
 
 
-def test_the_index_update_is_driven_by_the_notes_not_by_every_call(store: LocalStore) -> None:
+@pytest.mark.parametrize("statistics", list(STATISTICS))
+def test_the_index_update_is_driven_by_the_notes_not_by_every_call(
+    store: LocalStore, statistics: str
+) -> None:
+    with _statistics(store, STATISTICS[statistics]):
+        _check_index_update(store)
+
+
+def _check_index_update(store: LocalStore) -> None:
     conn = store.db.connection
     for statement in _APPLY:
         plan = " / ".join(
@@ -214,6 +263,7 @@ def test_the_index_update_is_driven_by_the_notes_not_by_every_call(store: LocalS
                 assert "(rowid=?)" in step, plan
             if "call_rows" in step:
                 assert "(rowid=?)" in step, plan
+            assert "BLOOM FILTER" not in step, plan  # built by reading every call
 
 
 def _recount(conn: sqlite3.Connection) -> dict[tuple[int, str, str], int]:
