@@ -9,7 +9,11 @@ window's "drop a file" path: ``CallService.attach_recording``), then starting th
 waiting until the queue is empty. The baseline is the longest gap of the same timer over the same
 open window with nothing running, for 3 s, in the same run.
 
-Run on demand: ``python benchmarks/bench_ui_loop_stall.py``; the last line is the result.
+The store holds 100,000 cached calls first (``bulk_home``; ``python
+benchmarks/bench_ui_loop_stall.py N`` for another size), so every save's index update and the
+window's list reloads work over a full store.
+
+Run on demand: ``python benchmarks/bench_ui_loop_stall.py [N]``; the last line is the result.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
-from bench_ui_common import ACCOUNT, bench_line, closed_port, populate_home
+from bench_ui_common import ACCOUNT, bench_line, bulk_home, closed_port
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -38,6 +42,8 @@ from calldesk.store.paths import Paths
 from calldesk.ui.window import MainWindow
 
 OPERATIONS = 1000
+#: Calls already cached in the store (the window and every index update work over them).
+CACHED_CALLS = 100_000
 RECORDING_BYTES = 200 * 1024 * 1024
 GOAL_MS = 50.0
 IDLE_SECONDS = 3.0
@@ -160,6 +166,8 @@ async def scenario(paths: Paths, recording: Path) -> tuple[float, float, float, 
 
 
 def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else CACHED_CALLS
+    print(f"store: {calls:,} cached calls (bulk_home)", flush=True)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)  # as calldesk.ui.qtapp does
@@ -167,7 +175,7 @@ def main() -> None:
     sandbox = start_sandbox(port)
     try:
         with tempfile.TemporaryDirectory(prefix="calldesk-bench-") as tmp:
-            paths = populate_home(Path(tmp) / "home", 0, port=port)
+            paths = bulk_home(Path(tmp) / "home", calls, port=port)
             recording = Path(tmp) / "call.wav"
             write_wav(recording, RECORDING_BYTES)
             drain, idle, attach, detail = qasync.run(scenario(paths, recording))
