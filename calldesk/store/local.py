@@ -14,6 +14,7 @@ from calldesk.store.outbox import Outbox
 from calldesk.store.paths import DB_FILENAME
 from calldesk.store.records import RowBuilder
 from calldesk.store.search import SearchIndexer
+from calldesk.store.transcripts import TranscriptStore
 
 __all__ = ["DB_FILENAME", "LocalStore"]
 
@@ -29,6 +30,7 @@ class LocalStore:
     audit: AuditLog
     lookups: LookupCache
     search_index: SearchIndexer
+    transcripts: TranscriptStore
 
     @classmethod
     def open(cls, path: Path, builder: RowBuilder | None = None) -> LocalStore:
@@ -52,6 +54,7 @@ class LocalStore:
             audit=AuditLog(db),
             lookups=LookupCache(db),
             search_index=search_index,
+            transcripts=TranscriptStore(db),
         )
 
     def close(self) -> None:

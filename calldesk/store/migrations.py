@@ -408,6 +408,12 @@ def _v7(conn: sqlite3.Connection) -> None:
     _run(conn, _V7)
 
 
+def _v8(conn: sqlite3.Connection) -> None:
+    from calldesk.store.transcripts import SCHEMA_V8  # its tables are declared with its store
+
+    _run(conn, SCHEMA_V8)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
@@ -416,6 +422,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "list lines in call_rows, written after the save's commit; outbox by op_id", _v5),
     Migration(6, "call_counts: the list's counts per deleted, account and state", _v6),
     Migration(7, "outbox.first_sent_at: when an operation was first attempted", _v7),
+    Migration(8, "transcripts of calls' recordings, searchable, deleted with their call", _v8),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -10,10 +10,14 @@ by an :class:`EngineSpec` (plain data, so it crosses into the worker process) an
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from calldesk.domain.transcript import Segment, transcript_text
+
+__all__ = ["Segment", "transcript_text"]  # re-exported: the engines' output type
 
 #: What the rep runs to get the engines.
 INSTALL_HINT = 'pip install "calldesk[transcribe]"'
@@ -38,18 +42,6 @@ class UnreadableAudio(TranscriptionError):
 
 class TranscriptionCancelled(TranscriptionError):
     """The rep cancelled."""
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A stretch of speech: ``start``/``end`` in seconds from the recording's start."""
-
-    start: float
-    end: float
-    text: str
-
-    def as_json(self) -> dict[str, float | str]:
-        return {"start": round(self.start, 2), "end": round(self.end, 2), "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +100,3 @@ def open_engine(spec: EngineSpec) -> Engine:
     from calldesk.transcribe.whisper import WhisperEngine
 
     return WhisperEngine(spec)
-
-
-def transcript_text(segments: Iterable[Segment]) -> str:
-    """The segments as plain text, one per line."""
-    return "\n".join(s.text.strip() for s in segments if s.text.strip())
