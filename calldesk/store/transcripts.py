@@ -64,12 +64,19 @@ class TranscriptStore:
         language: str | None,
         audio_s: float,
         segments: tuple[Segment, ...] | list[Segment],
-    ) -> Transcript:
-        """Keep (or replace) the transcript of call ``local_id``; committed before returning."""
+    ) -> Transcript | None:
+        """Keep (or replace) the transcript of call ``local_id``; committed before returning.
+
+        ``None`` (nothing kept) when the call is gone or deleted meanwhile."""
         kept = tuple(segments)
         created = utcnow()
         text = "\n".join(s.text.strip() for s in kept if s.text.strip())
         with self._db.transaction() as conn:
+            live = conn.execute(
+                "SELECT 1 FROM calls WHERE local_id = ? AND deleted = 0", (local_id,)
+            ).fetchone()
+            if live is None:
+                return None
             conn.execute(
                 """INSERT INTO transcripts
                        (local_id, engine, language, audio_s, segments, text, created_at)
