@@ -223,6 +223,7 @@ def backend_of(
         demo=demo,
         progress=progress,
         account_tools=tools,
+        transcription=runtime.transcription,
     )
 
 

@@ -28,6 +28,7 @@ from calldesk.sync.engine import ProgressListener, SyncEngine
 from calldesk.sync.events import ChangeBus
 from calldesk.sync.policy import BackoffPolicy, Pacer
 from calldesk.sync.services import CallService, LabelCache, RowBuilder, StoreOutbox
+from calldesk.sync.transcription import TranscriptionService
 
 log = logging.getLogger("calldesk")
 
@@ -52,6 +53,7 @@ class Runtime:
     bus: ChangeBus
     engine: SyncEngine
     service: CallService
+    transcription: TranscriptionService
     #: Accounts that could not be connected, with the reason (e.g. no key).
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -176,6 +178,7 @@ async def open_runtime(
             bus=bus,
             engine=engine,
             service=service,
+            transcription=TranscriptionService(worker, paths),
             unavailable=unavailable,
         )
         if start_engine:

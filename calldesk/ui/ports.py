@@ -27,12 +27,14 @@ from calldesk.ui.columns import ListLine
 if TYPE_CHECKING:  # annotations only: the window's first paint needs none of these modules
     from datetime import datetime
 
+    from calldesk.domain.transcript import Segment, Transcript
     from calldesk.schema import VendorSchema
     from calldesk.store.accounts import AccountsConfig
     from calldesk.store.calls import ConflictVersion
     from calldesk.store.drafts import Draft
     from calldesk.store.secrets import Secrets
     from calldesk.sync.recordings import RecordingInfo
+    from calldesk.sync.transcription import Availability
 
 
 class Summary(ListLine, Protocol):
@@ -200,6 +202,25 @@ class AccountTools:
     builtin: tuple[Account, ...] = ()
 
 
+class TranscriptionPort(Protocol):
+    """Transcription on this computer (``calldesk.sync.transcription.TranscriptionService``).
+
+    ``key`` is a call's local id, or for a call not saved yet the recording's path."""
+
+    def availability(self) -> Availability: ...
+    def running(self, key: str) -> bool: ...
+    def cancel(self, key: str) -> bool: ...
+    async def transcript(self, local_id: str) -> Transcript | None: ...
+    async def transcribe(
+        self,
+        local_id: str | None,
+        path: Path,
+        *,
+        on_progress: Callable[[float | None], None] = ...,
+        on_segment: Callable[[Segment], None] = ...,
+    ) -> Transcript: ...
+
+
 @dataclass(frozen=True)
 class Backend:
     """Everything the window talks to, handed over by the composition root.
@@ -219,6 +240,7 @@ class Backend:
     demo: bool = False
     progress: ProgressRelay | None = None
     account_tools: AccountTools | None = None
+    transcription: TranscriptionPort | None = None
     #: A store-only stand-in the window paints first (no accounts yet); the real one follows.
     starting: bool = False
 

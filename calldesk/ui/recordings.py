@@ -69,6 +69,10 @@ class RecordingCoordinator(QObject):
         self._zones: dict[str, RecordingDropZone] = {}
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.listen_progress()
+        from calldesk.ui.transcripts import TranscriptCoordinator
+
+        # the open call's recording transcribed on this computer, under its zone
+        self.transcripts = TranscriptCoordinator(context, chrome, editing, open_form)
 
     def zone_for(self, account: str) -> RecordingDropZone:
         """The recording drop zone of ``account`` (built once, from its vendor schema)."""
@@ -90,6 +94,7 @@ class RecordingCoordinator(QObject):
             zone.retry_requested.connect(lambda op_id: context.spawn(self._retry_upload(op_id)))
             zone.duration_offered.connect(partial(self._use_duration, account))
             zone.queued.connect(lambda _op: context.spawn(self.track_uploads()))
+            zone.queued.connect(lambda _op: self._transcribe_attached(zone))
             self.zone_stack.addWidget(zone)
             self._zones[account] = zone
         return zone
@@ -104,6 +109,7 @@ class RecordingCoordinator(QObject):
 
     def show_zone(self, account: str | None, *, saved: bool = False) -> None:
         """The zone for ``account``'s open call; a hint instead while the call is not saved."""
+        self.transcripts.show_call(account)
         if account is None:
             self.zone_stack.hide()
             self.drop_hint.hide()
@@ -120,6 +126,7 @@ class RecordingCoordinator(QObject):
     def forget(self) -> None:
         """The backend changed: every zone goes (they are built again from the new schemas)."""
         self._unsubscribe_progress()
+        self.transcripts.forget()
         for zone in self._zones.values():
             self.zone_stack.removeWidget(zone)
             zone.deleteLater()
@@ -133,6 +140,11 @@ class RecordingCoordinator(QObject):
         if editing is None or editing[1] is None or editing[0] != account:
             raise self._context.backend.service_error(self.tr("Save the call first, then attach."))
         return await self._context.service.attach_recording(account, editing[1], info)
+
+    def _transcribe_attached(self, zone: RecordingDropZone) -> None:
+        info = zone.info()
+        if info is not None:
+            self.transcripts.start(info.path)
 
     async def _retry_upload(self, op_id: str) -> None:
         await self._context.service.retry(op_id)
