@@ -84,7 +84,8 @@ class SphinxEngine:
                     utterance.clear()
             on_progress(start + samples.shape[0] / SAMPLE_RATE, total)
         if endpointer.in_speech:
-            utterance += endpointer.end_stream(rest) or b""
+            # end_stream needs at least one sample (the file may end on a frame boundary)
+            utterance += endpointer.end_stream(rest or bytes(2)) or b""
         if utterance:
             yield from self._decode(bytes(utterance), utterance_start)
 

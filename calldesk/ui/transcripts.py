@@ -181,8 +181,14 @@ class TranscriptCoordinator(QObject):
         dialog.setNameFilter(self.tr(_AUDIO_FILTER))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(lambda chosen: self.start(Path(chosen)))
+        dialog.finished.connect(self._drop_dialog)
         self._dialog = dialog
         dialog.open()
+
+    def _drop_dialog(self) -> None:
+        if self._dialog is not None:
+            self._dialog.deleteLater()
+            self._dialog = None
 
     @property
     def file_dialog(self) -> QFileDialog | None:

@@ -110,3 +110,21 @@ def test_whisper_without_a_model_says_how_to_get_one(sentence_wav: Path, tmp_pat
 def test_an_unknown_engine_is_named(sentence_wav: Path) -> None:
     final = run(sentence_wav, EngineSpec("vosk"))[-1]
     assert isinstance(final, Failed) and "unknown engine 'vosk'" in final.message
+
+
+def test_speech_that_runs_to_the_last_frame_of_the_file_is_kept(
+    sentence_wav: Path, tmp_path: Path
+) -> None:
+    # 16 kHz, cut to a whole number of the endpointer's 30 ms frames, mid-word
+    import wave
+
+    samples = b"".join(s.tobytes() for _, s in pcm_chunks(sentence_wav, 60.0))
+    cut = tmp_path / "cut.wav"
+    with wave.open(str(cut), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(samples[: 480 * 2 * 140])  # 4.2 s: "... monday" is still being said
+    events = run(cut, EngineSpec("pocketsphinx"))
+    assert isinstance(events[-1], Finished), events[-1]
+    assert "john" in words(transcript_text(e.segment for e in segments_of(events)))

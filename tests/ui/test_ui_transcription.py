@@ -110,8 +110,9 @@ async def test_a_close_call_transcribes_a_chosen_file_and_inserts_into_the_note(
         click(panel.choose_button)  # Close takes no files, but transcription works for any CRM
         dialog = coordinator.file_dialog
         assert dialog is not None and dialog.isVisible()
-        dialog.fileSelected.emit(str(sentence_wav))
-        dialog.close()
+        dialog.selectFile(str(sentence_wav))
+        dialog.accept()  # what choosing the file and pressing Open does
+        assert coordinator.file_dialog is None
         await until(lambda: panel.running)
         await until(lambda: not panel.running, 120)
         assert set(KEY_WORDS) <= set(words(panel.all_text()))
