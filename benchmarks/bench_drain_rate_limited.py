@@ -81,9 +81,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=1.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="calldesk-bench-") as tmp:
-        config = SandboxConfig(
-            seed=5, calls_per_vendor=10, recordings_dir=Path(tmp) / "rec"
-        )
+        config = SandboxConfig(seed=5, calls_per_vendor=10, recordings_dir=Path(tmp) / "rec")
         home = Path(tmp) / "home"
         bulk_home(home, args.store)
         print(f"store: {args.store:,} cached calls", flush=True)
