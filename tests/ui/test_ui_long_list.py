@@ -78,6 +78,12 @@ async def test_end_jumps_to_the_oldest_call_and_scrolling_holds_a_window(
         note = form.raw_texts(all_fields=True).get("note", "")
         assert oldest.note_preview.split()[0] in note
 
+        # a sync or save re-reads the rows held in place: the view stays at the end
+        await model.reload(keep=True)
+        assert model.held() == range(CALLS - PAGE_SIZE, CALLS)
+        assert model.row_at(CALLS - 1) == oldest
+        assert w.table.currentIndex().row() == CALLS - 1
+
         QTest.keyClick(w.table, Qt.Key.Key_Home)
         await until(lambda: _editing(w) == newest.local_id)
         assert w.table.currentIndex().row() == 0
