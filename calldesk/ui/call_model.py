@@ -338,7 +338,10 @@ class CallListModel(QAbstractTableModel):
             return header_title(
                 section, getattr(self._query, "sort", ""), getattr(self._query, "descending", False)
             )
-        if role == Qt.ItemDataRole.ToolTipRole and section == STATE_COLUMN:
+        if section == STATE_COLUMN and role in (
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+        ):
             return tr("Sync state")
         if role == Qt.ItemDataRole.ToolTipRole:
             return tr("Click to sort by this column; click again to reverse")

@@ -123,7 +123,9 @@ class WindowChrome:
         self.search.setPlaceholderText(self.tr("Search calls…  (Ctrl+F)"))
         self.search.setAccessibleName(self.tr("Search calls"))
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition).setText(
+            self.tr("Search calls")
+        )
         self.search.setMinimumWidth(SEARCH_WIDTHS[0])
         self.search.setMaximumWidth(SEARCH_WIDTHS[1])  # it takes the toolbar's free space, to this
         bar.addSeparator()
@@ -156,6 +158,7 @@ class WindowChrome:
         self.sidebar = QTreeWidget(window)  # filled by ``calldesk.ui.sidebar``
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setAccessibleName(self.tr("Accounts and filters"))
+        self.sidebar.setHeaderLabel(self.tr("Accounts and filters"))  # a reader's column name
         self.sidebar.setHeaderHidden(True)
         self.sidebar.setRootIsDecorated(False)
         self.sidebar.setIndentation(10)
@@ -292,6 +295,9 @@ class WindowChrome:
         if failed:
             parts.append(self.tr("{n} need attention").format(n=failed))
         self.status_button.setText("  ·  ".join(parts) + self.tr("   —  open queue"))
+        self.status_button.setAccessibleName(
+            self.tr("Sync status: {state}; opens the queue").format(state=", ".join(parts))
+        )
 
     # -- what ``attach`` adds ------------------------------------------------------------------
 
@@ -306,6 +312,23 @@ class WindowChrome:
         header.setSortIndicator(1, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         header.setSortIndicatorShown(False)
+
+    def attach_access(self) -> None:
+        """What a keyboard or a screen reader needs beyond the first frame: the toolbar's
+        buttons on the Tab chain, and a name for each of the search box's icon buttons."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QToolButton
+
+        for action in (self.new_action, self.sync_action, self.accounts_action):
+            button = self.toolbar.widgetForAction(action)
+            if button is not None:
+                button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                button.setAccessibleName(action.text().replace("…", ""))
+        self.filter_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        icons = self.search.findChildren(QToolButton)
+        names = (self.tr("Search calls"), self.tr("Clear the search"))
+        for button, name in zip(icons, names, strict=False):
+            button.setAccessibleName(name)
 
     def attach_demo_controls(self) -> QCheckBox:
         """The demo's "Simulate offline" switch and its mark, at the toolbar's right end."""

@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         self.sync_action.triggered.connect(self.sync_now)
         self.accounts_action.triggered.connect(self.open_accounts)
         chrome.attach_demo_controls().toggled.connect(self.set_offline)
+        chrome.attach_access()
         self.binder.changed.connect(self._on_changes)
         self.status_button.clicked.connect(self.open_queue)
         leave = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor_stack)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from calldesk.domain import SyncState, Vendor
@@ -271,3 +272,50 @@ async def test_f1_lists_every_shortcut(
             ("1 … 9", "Choose an outcome"),
         ):
             assert keys in text and what in text, (keys, what)
+
+
+def _named(widget: QWidget) -> str:
+    interface = QAccessible.queryAccessibleInterface(widget)
+    assert interface is not None
+    return interface.text(QAccessible.Text.Name)
+
+
+@pytest.mark.asyncio
+async def test_the_window_as_a_screen_reader_meets_it(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    accounts = _accounts(sandbox_server, Vendor.CLOSE, Vendor.PIPEDRIVE)
+    async with running_window(qtbot, calldesk_home, accounts) as w:
+        await _activate(w)
+        w.set_offline(True)
+        await w.service.log_call("close", {"duration": 5})
+        await until(lambda: "1 pending" in w.status_button.text())
+        # the status button's name carries what the screen shows
+        assert "Offline" in _named(w.status_button) and "1 pending" in _named(w.status_button)
+        # the toolbar's buttons are on the Tab chain, named
+        for action in (w.new_action, w.sync_action):
+            button = w.chrome.toolbar.widgetForAction(action)
+            assert button is not None and button.focusPolicy() & Qt.FocusPolicy.TabFocus
+            assert _named(button) == action.text()
+        # the search box's icon has a name
+        icons = [b for b in w.search.findChildren(QToolButton) if _named(b)]
+        assert any(_named(b) == "Search calls" for b in icons)
+        # the editor heading says the account and what is being done
+        form = w.form
+        assert form is not None
+        heading = _named(form.header)
+        assert heading.startswith(form.header.text()) and "New call" in heading
+        # column headers: the sync mark column is named; the sidebar's header is not "1"
+        table = QAccessible.queryAccessibleInterface(w.table)
+        assert table is not None
+        headers = [
+            table.child(n).text(QAccessible.Text.Name)
+            for n in range(table.childCount())
+            if table.child(n).role() == QAccessible.Role.ColumnHeader
+        ]
+        assert headers[0] == "Sync state" and all(headers), headers
+        tree = QAccessible.queryAccessibleInterface(w.sidebar)
+        assert tree is not None
+        items = [tree.child(n) for n in range(tree.childCount())]
+        names = [i.text(QAccessible.Text.Name) for i in items]
+        assert "1" not in names and "Accounts and filters" in names, names

@@ -174,7 +174,7 @@ class EditorForm(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.header.setFont(font)
-        self.header.setAccessibleName(self.tr("Account"))
+        self.header.setAccessibleName(self.header.text())
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("editor_mode")
         self.mode_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -337,6 +337,7 @@ class EditorForm(QWidget):
         else:
             mode = self.tr("New call")
         self.mode_label.setText(mode)
+        self.header.setAccessibleName(f"{self.header.text()} — {mode}")  # what a reader hears
         self.defaults_button.setVisible(not existing and not queued and bool(self.default_fields()))
         self._baseline = self.raw_texts(all_fields=True)
         self._set_dirty(False)
