@@ -319,3 +319,32 @@ async def test_the_window_as_a_screen_reader_meets_it(
         items = [tree.child(n) for n in range(tree.childCount())]
         names = [i.text(QAccessible.Text.Name) for i in items]
         assert "1" not in names and "Accounts and filters" in names, names
+
+
+@pytest.mark.asyncio
+async def test_save_says_what_is_missing_and_errors_do_not_move_the_fields(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    async with running_window(
+        qtbot, calldesk_home, _accounts(sandbox_server, Vendor.PIPEDRIVE)
+    ) as w:
+        await _activate(w)
+        QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        form = w.form
+        assert form is not None
+        assert not form.save_button.isEnabled()
+        said = "Missing or wrong: End time, Outcome, To number"
+        assert form.save_hint.isVisible() and form.save_hint.text() == said
+        assert form.save_button.toolTip() == said
+        outcome = form.fields["outcome"].focus_widget()
+        outcome.setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClick(outcome, Qt.Key.Key_1)
+        await until(lambda: form.save_hint.text() == "Missing or wrong: End time, To number")
+        # a message from the CRM appears under the fields: the next click still lands
+        top = outcome.mapTo(form, outcome.rect().topLeft()).y()
+        form.show_remote_errors("Pipedrive said: the person is gone")
+        await until(form.message.isVisible)
+        assert outcome.mapTo(form, outcome.rect().topLeft()).y() == top
+        _type(w, "to_phone_number", "+1 650 555 0131")
+        assert form.set_field_text("end_time", form.fields["start_time"].text())
+        await until(lambda: form.save_hint.text() == "" and form.save_button.isEnabled())

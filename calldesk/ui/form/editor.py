@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -193,8 +194,7 @@ class EditorForm(QWidget):
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Form errors"))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
-        outer.addWidget(self.message)
+        self.message.hide()  # placed under the fields: showing it never moves them
 
         body = QWidget(self)
         column = QVBoxLayout(body)
@@ -236,6 +236,7 @@ class EditorForm(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
+        outer.addWidget(self.message)
 
         buttons = QHBoxLayout()
         self.defaults_button = QPushButton(self.tr("Use as defaults"), self)
@@ -253,6 +254,12 @@ class EditorForm(QWidget):
         self.defaults_button.setVisible(bool(self.default_fields()))
         buttons.addWidget(self.defaults_button)
         buttons.addStretch(1)
+        self.save_hint = QLabel(self)  # what keeps Save greyed, beside it
+        self.save_hint.setObjectName("save_hint")
+        self.save_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        # it never widens the editor: a long list is cut here and whole in the tooltip
+        self.save_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        buttons.addWidget(self.save_hint)
         self.save_button = QPushButton(self._button_text(self.tr("Save"), SAVE_KEYS[0]), self)
         self.save_button.setObjectName("save")
         self.save_button.setAccessibleName(self.tr("Save"))
@@ -567,11 +574,18 @@ class EditorForm(QWidget):
         waiting = sorted(
             {self.schema.field(e.field).label for e in errors if e.field in self.fields}
         )
-        hint = self.tr("Fix first: {fields}").format(fields=", ".join(waiting)) if waiting else ""
+        hint = (
+            self.tr("Missing or wrong: {fields}").format(fields=", ".join(waiting))
+            if waiting
+            else ""
+        )
         if self._locked_reason is not None:
             hint = self._locked_reason
         self.save_button.setToolTip(hint)
         self.save_new_button.setToolTip(hint)
+        self.save_hint.setText(hint if self._locked_reason is None else "")
+        self.save_hint.setToolTip(hint)
+        self.save_button.setAccessibleDescription(hint)
         self.validated.emit()
 
     def _field_message(self, name: str, message: str) -> str:
