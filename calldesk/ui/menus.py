@@ -21,7 +21,7 @@ from calldesk.ui.chrome import WindowChrome
 OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+S", "Save the call"),
     ("Ctrl+Return", "Save and start a new call"),
-    ("1 … 9", "Choose an outcome (in the outcome field; the digit shows beside each)"),
+    ("1 … 9", "Choose an outcome (in the outcome field)"),
     ("Tab / Enter", "From the list into the editor"),
     ("Esc", "From the editor back to the list"),
 )

@@ -65,7 +65,14 @@ class RecordingCoordinator(QObject):
         self.save_attach_button.clicked.connect(self.save_and_attach)
         self.save_attach_button.hide()
         column = chrome.editor_column
-        column.insertWidget(column.indexOf(self.drop_hint) + 1, self.save_attach_button)
+        from PySide6.QtCore import Qt
+
+        column.insertWidget(
+            column.indexOf(self.drop_hint) + 1,
+            self.save_attach_button,
+            0,
+            Qt.AlignmentFlag.AlignLeft,
+        )
         self._zones: dict[str, RecordingDropZone] = {}
         self._unsubscribe_progress: Callable[[], None] = lambda: None
         self.listen_progress()

@@ -17,6 +17,16 @@ from calldesk.sandbox import SandboxServer
 from calldesk.ui.window import MainWindow
 from tests.ui.test_ui_window_step4 import _accounts, _wav, running_window, until
 
+SHOTS = Path("/tmp/calldesk-shots")
+
+
+def _shot(window: MainWindow, name: str, size: tuple[int, int] = (1280, 800)) -> None:
+    """Keep a picture of the window for a person to look at (not compared)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    window.resize(*size)
+    QApplication.processEvents()
+    assert window.grab().save(str(SHOTS / f"journey-{name}.png"))
+
 
 def _type(window: MainWindow, name: str, text: str) -> None:
     """Click into field ``name`` of the open form and type ``text`` as keys."""
@@ -61,6 +71,7 @@ async def test_a_saved_close_call_shows_logged_once_it_synced(
         await until(lambda: form.mode_label.text() == "Editing a logged call")
         assert form.locked_reason() is None and form.fields["phone"].is_editable()
         assert w.notice_text_shown() is None
+        _shot(w, "close-synced")
         # and the next change is an edit of the logged call, accepted
         _type(w, "phone", "+1 650 555 0143")
         QTest.keyClick(
@@ -83,6 +94,7 @@ async def test_a_saved_close_call_shows_logged_once_it_synced(
         assert any(line.startswith("Call logged in Close, ") for line in lines), lines
         assert any(line.startswith("Changes sent to Close, ") for line in lines), lines
         assert not any("/close/api" in line for line in lines), lines
+        _shot(w, "history-in-words")
         assert "/close/api" in (history.item(0).toolTip() or "")
         # a new call shows no old history
         QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -123,6 +135,7 @@ async def test_a_saved_pipedrive_call_locks_with_its_crm_id_once_it_synced(
         record = await w.service.find("pipedrive", local_id)
         assert isinstance(call_id, QLineEdit) and call_id.isVisibleTo(form)
         assert record.remote_id and call_id.text() == record.remote_id
+        _shot(w, "pipedrive-locked-after-sync")
         # Ctrl+S now is no refusal from the service: the form is locked and says why
         QTest.keyClick(phone, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
         assert form.message.isHidden() or "does not allow" not in form.message.text()
@@ -160,6 +173,7 @@ async def test_typed_text_stays_with_its_call_when_switching_rows(
         who = w.model.index(row, 2).data()
         assert who.startswith("✎ "), who
         assert "unsaved edits" in w.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+        _shot(w, "unsaved-mark")
         # stored at once: a crash or a close now loses nothing
         drafts = await w.service.drafts()
         kept = [d.form.get("phone") for d in drafts if d.local_id == first.local_id]
@@ -219,6 +233,7 @@ async def test_attach_a_recording_by_keyboard_saving_a_new_call_first(
         button = w.editor.recordings.save_attach_button
         assert w.drop_hint.isVisible() and button.isVisible()
         assert button.text() == "Save and attach a recording…"
+        _shot(w, "save-and-attach", (1024, 700))
         menu_texts = [a.text() for a in w.chrome.menus["file"].actions()]
         assert "Attach recording…" in menu_texts
         outcome = form.fields["outcome"].focus_widget()
@@ -261,6 +276,9 @@ async def test_f1_lists_every_shortcut(
         await until(lambda: w.findChild(QDialog, "shortcut_help") is not None)
         help_box = w.findChild(QDialog, "shortcut_help")
         assert help_box is not None and help_box.isVisible() and not help_box.isModal()
+        QApplication.processEvents()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert help_box.grab().save(str(SHOTS / "journey-shortcut-help.png"))
         text = help_box.findChild(QLabel, "shortcut_list").text()
         for keys, what in (
             ("Ctrl+N", "New call log"),
@@ -336,6 +354,7 @@ async def test_save_says_what_is_missing_and_errors_do_not_move_the_fields(
         said = "Missing or wrong: End time, Outcome, To number"
         assert form.save_hint.isVisible() and form.save_hint.text() == said
         assert form.save_button.toolTip() == said
+        _shot(w, "save-says-missing", (1024, 700))
         outcome = form.fields["outcome"].focus_widget()
         outcome.setFocus(Qt.FocusReason.TabFocusReason)
         QTest.keyClick(outcome, Qt.Key.Key_1)

@@ -237,6 +237,13 @@ class EditorForm(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
         outer.addWidget(self.message)
+        self.save_hint = QLabel(self)  # what keeps Save greyed, just above it
+        self.save_hint.setObjectName("save_hint")
+        self.save_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.save_hint.setWordWrap(True)  # never widens the editor
+        self.save_hint.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.save_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        outer.addWidget(self.save_hint)
 
         buttons = QHBoxLayout()
         self.defaults_button = QPushButton(self.tr("Use as defaults"), self)
@@ -254,12 +261,7 @@ class EditorForm(QWidget):
         self.defaults_button.setVisible(bool(self.default_fields()))
         buttons.addWidget(self.defaults_button)
         buttons.addStretch(1)
-        self.save_hint = QLabel(self)  # what keeps Save greyed, beside it
-        self.save_hint.setObjectName("save_hint")
-        self.save_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        # it never widens the editor: a long list is cut here and whole in the tooltip
-        self.save_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        buttons.addWidget(self.save_hint)
+
         self.save_button = QPushButton(self._button_text(self.tr("Save"), SAVE_KEYS[0]), self)
         self.save_button.setObjectName("save")
         self.save_button.setAccessibleName(self.tr("Save"))
