@@ -18,13 +18,11 @@ from PySide6.QtCore import QObject
 
 from calldesk.ui.chrome import WindowChrome
 from calldesk.ui.drafts import DraftKeeper, Editing
+from calldesk.ui.editor_pages import EditorPages
 from calldesk.ui.history import HistoryPanel
-from calldesk.ui.icons import icon
 from calldesk.ui.recordings import RecordingCoordinator
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
-
     from calldesk.domain import CallRecord
     from calldesk.store.drafts import Draft
     from calldesk.ui.conflict_view import ConflictView
@@ -66,74 +64,12 @@ class EditorCoordinator(QObject):
         self.history = HistoryPanel(
             context, chrome, lambda: self.editing[1] if self.editing is not None else None
         )
-        self._build_notice(chrome)
-        self.empty_page = self._build_empty_page(self.stack, open_accounts)
-        self.stack.addWidget(self.empty_page)
+        self.pages = EditorPages(
+            chrome, open_accounts, lambda: context.spawn(self.delete_current()), parent=self
+        )
+        self.empty_page = self.pages.empty_page
 
     # -- building ------------------------------------------------------------------------------
-
-    def _build_notice(self, chrome: WindowChrome) -> None:
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
-
-        self.notice = QFrame(self.stack.parentWidget())
-        self.notice.setObjectName("editor_notice")
-        self.notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self.notice.setAutoFillBackground(True)
-        self.notice.setBackgroundRole(self.notice.backgroundRole().AlternateBase)
-        row = QHBoxLayout(self.notice)
-        row.setContentsMargins(10, 6, 10, 6)
-        self.notice_icon = QLabel(self.notice)
-        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
-        self.notice_text = QLabel(self.notice)
-        self.notice_text.setObjectName("editor_notice_text")
-        self.notice_text.setWordWrap(True)
-        self.delete_button = QPushButton(icon("delete"), self.tr("Delete call…"), self.notice)
-        self.delete_button.setObjectName("delete_call")
-        self.delete_button.clicked.connect(lambda: self._context.spawn(self.delete_current()))
-        row.addWidget(self.notice_icon, 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.notice_text, 1)
-        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.notice.hide()
-        chrome.editor_column.insertWidget(0, self.notice)
-
-    def _build_empty_page(self, parent: QWidget, open_accounts: Callable[[], None]) -> QWidget:
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
-
-        page = QWidget(parent)
-        page.setObjectName("no_accounts")
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(32, 48, 32, 32)
-        layout.setSpacing(12)
-        title = QLabel(self.tr("No CRM account yet"), page)
-        font = title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        title.setFont(font)
-        text = QLabel(
-            self.tr(
-                "Add the Close, Pipedrive, Apollo or Buildr account you log calls into. "
-                "calldesk keeps every call here first and sends it in the background, "
-                "so nothing is lost when the network is not."
-            ),
-            page,
-        )
-        text.setWordWrap(True)
-        self.add_account_button = QPushButton(icon("accounts"), self.tr("Add an account…"), page)
-        self.add_account_button.setObjectName("add_account")
-        self.add_account_button.clicked.connect(open_accounts)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addWidget(self.add_account_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
-        return page
-
-    def tint_icons(self) -> None:
-        """Paint the column's icons again (the palette changed)."""
-        self.delete_button.setIcon(icon("delete"))
-        self.notice_icon.setPixmap(icon("info").pixmap(18, 18))
-        self.add_account_button.setIcon(icon("accounts"))
 
     @property
     def conflict_view(self) -> ConflictView:
@@ -252,7 +188,7 @@ class EditorCoordinator(QObject):
             starting = self._context.backend.starting
             self.stack.setCurrentWidget(self.starting_page if starting else self.empty_page)
             self.recordings.show_zone(None)
-            self.set_notice(None)
+            self.pages.set_notice(None)
             self.history.toggle.setEnabled(False)
 
     def new_call(self, account: str | None = None) -> None:
@@ -285,7 +221,7 @@ class EditorCoordinator(QObject):
         self.editing = (name, None)
         self._stale = None
         self.locked = False
-        self.set_notice(None)
+        self.pages.set_notice(None)
         self.drafts.begin(draft)
         if draft is not None:
             form.load_draft(draft.form)
@@ -343,7 +279,7 @@ class EditorCoordinator(QObject):
                     labels=labels,
                 )
                 self.stack.setCurrentWidget(self.conflict_view)
-                self.set_notice(None)
+                self.pages.set_notice(None)
                 self.recordings.show_zone(None)
                 await self.history.load(local_id)
                 return
@@ -381,12 +317,12 @@ class EditorCoordinator(QObject):
         lock = self._lock_reason(record.account)
         form.set_locked(lock)
         if lock is not None:
-            self.set_notice(
+            self.pages.set_notice(
                 lock + " " + self.tr("You can delete it and log it again."),
                 delete=schema.capabilities.delete,
             )
         else:
-            self.set_notice(None)
+            self.pages.set_notice(None)
 
     async def follow(self, local_id: str) -> None:
         """The open record changed underneath (synced, refused, fetched again): show its state
@@ -451,19 +387,6 @@ class EditorCoordinator(QObject):
             zone = self.recordings.drop_zone
             if zone is not None:
                 zone.choose_file()
-
-    def set_notice(self, text: str | None, *, delete: bool = False) -> None:
-        """The calm line above the editor (None: hidden); ``delete``: with "Delete call…"."""
-        if not text:
-            self.notice.hide()
-            return
-        self.notice_text.setText(text)
-        self.delete_button.setVisible(delete)
-        self.notice.show()
-
-    def notice_shown(self) -> str | None:
-        """The calm line above the editor, if shown."""
-        return self.notice_text.text() if self.notice.isVisibleTo(self.notice.window()) else None
 
     async def restore_drafts(self) -> None:
         """Bring back what the rep typed but did not save (the newest draft opens at once)."""

@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
 
     @property
     def add_account_button(self) -> QWidget:
-        return self.editor.add_account_button
+        return self.editor.pages.add_account_button
 
     @property
     def offline_switch(self) -> QCheckBox:
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def notice_text_shown(self) -> str | None:
         """The calm line above the editor, if shown."""
-        return self.editor.notice_shown()
+        return self.editor.pages.notice_shown()
 
     def new_call(self, account: str | None = None) -> None:
         """Ctrl+N: an empty editor for ``account`` (the selected one by default), starting now."""
@@ -570,4 +570,4 @@ class MainWindow(QMainWindow):
                 chrome.restyle_status()
             if getattr(self, "_attached", False):
                 self.chrome.tint_icons(self.status.status_icon())
-                self.editor.tint_icons()
+                self.editor.pages.tint_icons()
