@@ -9,7 +9,17 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from calldesk.domain import SyncState, Vendor
@@ -367,3 +377,48 @@ async def test_save_says_what_is_missing_and_errors_do_not_move_the_fields(
         _type(w, "to_phone_number", "+1 650 555 0131")
         assert form.set_field_text("end_time", form.fields["start_time"].text())
         await until(lambda: form.save_hint.text() == "" and form.save_button.isEnabled())
+
+
+def _shown_lines(combo: QComboBox) -> list[str]:
+    """The lines the open list of choices draws (the delegate's text for each row)."""
+    view = combo.view()
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, QStyledItemDelegate)
+    lines = []
+    for row in range(combo.count()):
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, combo.model().index(row, 0))
+        lines.append(option.text)
+    return lines
+
+
+@pytest.mark.asyncio
+async def test_outcome_keys_show_beside_each_outcome_per_crm(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    accounts = _accounts(sandbox_server, Vendor.CLOSE, Vendor.PIPEDRIVE)
+    async with running_window(qtbot, calldesk_home, accounts) as w:
+        await _activate(w)
+        seen: dict[str, list[str]] = {}
+        for account, field in (("close", "outcome_id"), ("pipedrive", "outcome")):
+            w.new_call(account)
+            form = w.form
+            assert form is not None
+            combo = form.fields[field].focus_widget()
+            assert isinstance(combo, QComboBox)
+            combo.setFocus(Qt.FocusReason.TabFocusReason)
+            await until(lambda c=combo: c.count() > 2)  # the CRM's outcomes are listed
+            QTest.keyClick(combo, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)  # open it
+            await until(combo.view().isVisible)
+            lines = _shown_lines(combo)
+            labels = [combo.itemText(r) for r in range(combo.count())]
+            assert lines[1] == f"1   {labels[1]}" and lines[2] == f"2   {labels[2]}", lines
+            seen[account] = lines[1:3]
+            if account == "pipedrive":  # the open list is a window of its own
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                assert combo.view().window().grab().save(str(SHOTS / "journey-outcome-keys.png"))
+            QTest.keyClick(combo.view(), Qt.Key.Key_Escape)
+            await until(lambda c=combo: not c.view().isVisible())
+            QTest.keyClick(combo, Qt.Key.Key_2)  # what the list said "2" is, is chosen
+            assert combo.currentText() == labels[2]
+        assert set(seen) == {"close", "pipedrive"}  # each CRM's own list, with its keys

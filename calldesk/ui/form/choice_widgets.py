@@ -25,6 +25,7 @@ from calldesk.ui.form.base import (
     show_muted,
     translate,
 )
+from calldesk.ui.form.outcome_keys import DigitDelegate
 
 LOG = logging.getLogger(__name__)
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -61,6 +62,8 @@ class NumberedCombo(QComboBox):
     ):
         super().__init__(parent)
         self._on_focus = on_focus
+        self.digits = DigitDelegate(self._first_choice, self)  # "1   Busy" in the list
+        self.setItemDelegate(self.digits)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         text = event.text()
