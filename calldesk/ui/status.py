@@ -129,11 +129,15 @@ class SyncStatusPresenter(QObject):
         return problems
 
     def rate_text(self) -> str:
-        """Each account's rate-limit budget, where its CRM told it (``Close: 88/100 req left``)."""
+        """Each account's rate-limit budget once its CRM answered (``Close: 88/100 req left``);
+        a CRM that states no limit says so (Buildr, Apollo), so every account is listed."""
         parts: list[str] = []
         for name, syncer in self._context.backend.engine.syncers.items():
             info = syncer.status.rate_info
-            if info is None or info.remaining is None:
+            if info is None:
+                continue  # not asked anything yet
+            if info.remaining is None:
+                parts.append(self.tr("{account}: no limit stated").format(account=name))
                 continue
             budget = f"{info.remaining}/{info.limit}" if info.limit else f"{info.remaining}"
             parts.append(

@@ -422,3 +422,18 @@ async def test_outcome_keys_show_beside_each_outcome_per_crm(
             QTest.keyClick(combo, Qt.Key.Key_2)  # what the list said "2" is, is chosen
             assert combo.currentText() == labels[2]
         assert set(seen) == {"close", "pipedrive"}  # each CRM's own list, with its keys
+
+
+@pytest.mark.asyncio
+async def test_the_request_budget_lists_every_crm_including_buildr(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    accounts = _accounts(sandbox_server, Vendor.CLOSE, Vendor.BUILDR)
+    async with running_window(qtbot, calldesk_home, accounts) as w:
+        await _activate(w)
+        QTest.keyClick(w, Qt.Key.Key_F5)  # fetch from both CRMs now
+        rate = w.chrome.rate_label
+        await until(lambda: "buildr" in rate.text() and "close" in rate.text(), timeout=20)
+        assert rate.isVisible()
+        assert "buildr: no limit stated" in rate.text()
+        assert "req left" in rate.text()  # Close states its budget
