@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
+from calldesk.ui.account_picker import AccountPicker
 from calldesk.ui.chrome import WindowChrome
 from calldesk.ui.drafts import DraftKeeper, Editing
 from calldesk.ui.editor_pages import EditorPages
@@ -61,6 +62,8 @@ class EditorCoordinator(QObject):
             context, chrome, lambda: self.editing, self.open_form, self.open_record
         )
         self.recordings.save_and_attach.connect(self.attach_recording)
+        self.picker = AccountPicker(chrome, context.settings)
+        self.picker.chosen.connect(self.new_call)
         self.history = HistoryPanel(
             context, chrome, lambda: self.editing[1] if self.editing is not None else None
         )
@@ -174,6 +177,9 @@ class EditorCoordinator(QObject):
         if chosen is not None:
             return chosen
         accounts = self._context.service.accounts()
+        remembered = self.picker.remembered()
+        if remembered in accounts:
+            return remembered
         if self.editing is not None and self.editing[0] in accounts:
             return self.editing[0]
         names = list(accounts)
@@ -187,6 +193,7 @@ class EditorCoordinator(QObject):
             self.editing = None
             starting = self._context.backend.starting
             self.stack.setCurrentWidget(self.starting_page if starting else self.empty_page)
+            self.picker.hide()
             self.recordings.show_zone(None)
             self.pages.set_notice(None)
             self.history.toggle.setEnabled(False)
@@ -218,6 +225,10 @@ class EditorCoordinator(QObject):
         form = self.form_for(name)
         self.stack.setCurrentWidget(form)
         form.new_record({}, defaults=self.account_defaults(name))
+        service = self._context.service
+        self.picker.show_for(
+            name, [(n, f"{n} · {service.schema_for(n).label}") for n in service.accounts()]
+        )
         self.editing = (name, None)
         self._stale = None
         self.locked = False
@@ -255,6 +266,7 @@ class EditorCoordinator(QObject):
             self._leave()
         record = await service.find(account, local_id)
         schema = service.schema_for(account)
+        self.picker.hide()
         self.editing = (account, local_id)
         self._stale = None
         self.drafts.begin()

@@ -437,3 +437,26 @@ async def test_the_request_budget_lists_every_crm_including_buildr(
         assert rate.isVisible()
         assert "buildr: no limit stated" in rate.text()
         assert "req left" in rate.text()  # Close states its budget
+
+
+@pytest.mark.asyncio
+async def test_a_new_call_shows_its_account_and_the_choice_is_remembered(
+    qtbot: QtBot, sandbox_server: SandboxServer, calldesk_home: Path
+) -> None:
+    accounts = _accounts(sandbox_server, Vendor.CLOSE, Vendor.PIPEDRIVE)
+    async with running_window(qtbot, calldesk_home, accounts) as w:
+        await _activate(w)
+        QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        picker = w.editor.picker.combo
+        assert picker.isVisible() and picker.currentText() == "close · Close"
+        assert picker.accessibleName() == "Account the new call is logged into"
+        assert _named(picker) == "close · Close"  # what a reader hears: the account chosen
+        picker.setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClick(picker, Qt.Key.Key_Down)  # the next account, by keyboard
+        await until(lambda: w.form is not None and w.form.account_name == "pipedrive")
+        assert w.editing == ("pipedrive", None) and picker.currentText() == "pipedrive · Pipedrive"
+    async with running_window(qtbot, calldesk_home, accounts) as again:  # the next start
+        await _activate(again)
+        QTest.keyClick(again, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        assert again.editing == ("pipedrive", None)
+        assert again.editor.picker.combo.currentText() == "pipedrive · Pipedrive"
