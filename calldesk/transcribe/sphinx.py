@@ -73,7 +73,7 @@ class SphinxEngine:
                 speech = endpointer.process(data[offset : offset + frame])
                 if speech is None:
                     continue
-                if not was_in_speech or not utterance:
+                if not was_in_speech:  # a new stretch of speech (not the rest of a long one)
                     utterance_start = endpointer.speech_start
                 utterance += speech
                 if not endpointer.in_speech or len(utterance) >= MAX_UTTERANCE_BYTES:

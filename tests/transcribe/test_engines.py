@@ -128,3 +128,18 @@ def test_speech_that_runs_to_the_last_frame_of_the_file_is_kept(
     events = run(cut, EngineSpec("pocketsphinx"))
     assert isinstance(events[-1], Finished), events[-1]
     assert "john" in words(transcript_text(e.segment for e in segments_of(events)))
+
+
+def test_long_speech_without_pauses_is_cut_with_the_right_times(
+    sentence_wav: Path, tmp_path: Path
+) -> None:
+    from tests.helpers.speech import loop_wav
+
+    unbroken = loop_wav(sentence_wav, tmp_path / "unbroken.wav", 20, pause_s=0.0)
+    events = run(unbroken, EngineSpec("pocketsphinx"))
+    assert isinstance(events[-1], Finished), events[-1]
+    found = [e.segment for e in segments_of(events)]
+    starts = [s.start for s in found]
+    assert starts == sorted(starts)  # the pieces of a long utterance keep their own times
+    length = duration_s(unbroken)
+    assert length is not None and found[-1].end > length - 6
