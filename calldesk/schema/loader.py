@@ -287,9 +287,12 @@ class _SchemaReader:
             wire_format=wire_format,
             wire_name=table.text("wire_name"),
             not_before=table.string("not_before"),
+            within=table.strs("within"),
             hide_in_editor=table.flag("hide_in_editor"),
             account_default=table.flag("account_default"),
         )
+        if spec.within and (len(spec.within) != 2 or type_name != "duration"):
+            raise table.fail("'within' names a start and an end field, on a duration", "within")
         if spec.account_default and (spec.read_only or spec.hide_in_editor):
             raise table.fail(
                 "a default for new calls must be a field the rep can set", "account_default"
@@ -331,6 +334,9 @@ class _SchemaReader:
             )
         if spec.not_before is not None and spec.not_before not in names:
             raise where(f"names unknown field '{spec.not_before}'", f"{spec.name}.not_before")
+        for other in spec.within:
+            if other not in names:
+                raise where(f"names unknown field '{other}'", f"{spec.name}.within")
 
     @staticmethod
     def _group(table: _Table, names: set[str], fields: tuple[FieldSpec, ...]) -> ExclusiveGroup:

@@ -12,6 +12,9 @@ from calldesk.domain.model import JSONValue, WireFields
 if TYPE_CHECKING:
     from calldesk.schema.types import FieldType
 
+#: How much longer than its start-to-end span a duration may be (clocks and rounding differ).
+SPAN_SLACK_S = 60
+
 UpdateMode = Literal["partial", "whole"]
 RecordingMode = Literal["upload", "url"]
 
@@ -65,6 +68,9 @@ class FieldSpec:
     wire_format: str | None = None
     wire_name: str = ""
     not_before: str | None = None
+    #: A duration that must fit between two time fields (``[start, end]``): where a vendor keeps
+    #: both, a duration longer than end - start (beyond :data:`SPAN_SLACK_S`) is refused.
+    within: tuple[str, ...] = ()
     #: Not shown in the editor (a rep never needs it); still accepted from the command line.
     hide_in_editor: bool = False
     #: The rep may make this field's value a default of the account's new call logs (their own

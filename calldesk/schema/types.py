@@ -19,6 +19,7 @@ from typing import Protocol
 
 from calldesk.domain.model import JSONValue
 from calldesk.schema.errors import FieldValueError
+from calldesk.schema.phones import PHONE_EXAMPLE, pretty_phone, read_phone, try_read_phone
 from calldesk.schema.sanity import moment_errors, strip_controls
 from calldesk.schema.spec import FieldSpec
 
@@ -26,7 +27,6 @@ ALLOWED_HTML_TAGS = frozenset(
     {"p", "br", "b", "strong", "i", "em", "u", "s", "ul", "ol", "li", "a", "blockquote", "code"}
 )
 ALLOWED_HTML_ATTRIBUTES: Mapping[str, set[str]] = MappingProxyType({"a": {"href", "title"}})
-PHONE_EXAMPLE = "+16505551234"
 
 
 class FieldType(Protocol):
@@ -480,7 +480,7 @@ class DateTimeType:
 
 
 class PhoneType:
-    """A phone number, held in E.164 form (``+16505551234``)."""
+    """A phone number, held in E.164 form (``+16505551234``); the rules are in ``phones.py``."""
 
     name = "phone"
     wire_formats = ("e164",)
@@ -488,28 +488,13 @@ class PhoneType:
     def parse(
         self, text: str, spec: FieldSpec | None = None, *, region: str | None = None
     ) -> object:
-        import phonenumbers  # imported on first use (~40 ms): not needed to paint the window
-
-        wanted = text.strip()
-        hint = f"Use the international format, e.g. {PHONE_EXAMPLE}"
-        if not wanted:
-            raise FieldValueError(hint)
-        try:
-            number = phonenumbers.parse(wanted, region.upper() if region else None)
-        except phonenumbers.NumberParseException:
-            raise FieldValueError(hint) from None
-        if not phonenumbers.is_valid_number(number):
-            raise FieldValueError(f"That isn't a valid phone number. {hint}")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return read_phone(text, region).e164
 
     def validate(self, value: object, spec: FieldSpec) -> list[str]:
         if not isinstance(value, str):
             return [f"{spec.label} must be a phone number"]
-        try:
-            canonical = self.parse(value)
-        except FieldValueError:
-            canonical = None
-        if canonical != value:
+        reading = try_read_phone(value) if value.startswith("+") else None
+        if reading is None or reading.e164 != value:
             return [f"{spec.label}: use the international format, e.g. {PHONE_EXAMPLE}"]
         return []
 
@@ -520,22 +505,11 @@ class PhoneType:
         text = _scalar_text(data)
         if not text or len(text) > 250:
             return None
-        try:
-            return self.parse(text)
-        except FieldValueError:
-            return text  # keep what the CRM holds, even when it is not E.164
+        reading = try_read_phone(text) if text.lstrip().startswith(("+", "00")) else None
+        return text if reading is None else reading.e164  # keep what the CRM holds otherwise
 
     def display(self, value: object, spec: FieldSpec) -> str:
-        import phonenumbers
-
-        text = str(value)
-        try:
-            number = phonenumbers.parse(text, None)
-        except phonenumbers.NumberParseException:
-            return text
-        if not phonenumbers.is_valid_number(number):
-            return text
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return pretty_phone(str(value))
 
 
 _TRUE_WORDS = frozenset({"true", "yes", "y", "1", "on"})

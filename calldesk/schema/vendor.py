@@ -13,7 +13,9 @@ from typing import Literal
 
 from calldesk.domain.model import FieldError, JSONValue, Vendor, WireFields
 from calldesk.schema.errors import FieldValueError
+from calldesk.schema.phones import try_read_phone
 from calldesk.schema.spec import (
+    SPAN_SLACK_S,
     Capabilities,
     ExclusiveGroup,
     FieldSpec,
@@ -115,6 +117,7 @@ class VendorSchema:
                     errors.append(FieldError(spec.name, f"{spec.label} is required"))
         errors.extend(self._group_errors(values))
         errors.extend(self._order_errors(values))
+        errors.extend(self._span_errors(values, current))
         return errors
 
     def _field_errors(
@@ -172,6 +175,53 @@ class VendorSchema:
                 other = self.field(spec.not_before).label
                 errors.append(FieldError(spec.name, f"{spec.label} can't be before {other}"))
         return errors
+
+    def _span_errors(
+        self, values: Mapping[str, object], current: WireFields | None
+    ) -> list[FieldError]:
+        """A duration longer than its start-to-end span (Pipedrive takes 9 days in 1 minute)."""
+        stored = self.from_wire(current) if current is not None else {}
+        errors: list[FieldError] = []
+        for spec in self.fields:
+            if not spec.within or not any(n in values for n in (spec.name, *spec.within)):
+                continue  # only what this save touches: an old record's oddity blocks no edit
+            duration = values.get(spec.name, stored.get(spec.name))
+            start, end = (values.get(name, stored.get(name)) for name in spec.within)
+            if not (
+                isinstance(duration, int)
+                and isinstance(start, datetime)
+                and isinstance(end, datetime)
+                and start.tzinfo is not None
+                and end.tzinfo is not None
+                and end >= start
+            ):
+                continue
+            span = int((end - start).total_seconds())
+            if duration > span + SPAN_SLACK_S:
+                first, last = (self.field(name).label for name in spec.within)
+                errors.append(
+                    FieldError(
+                        spec.name,
+                        f"{spec.label} {_length(duration)} is longer than the call: "
+                        f"{first} to {last} is {_length(span)}",
+                    )
+                )
+        return errors
+
+    def phone_notices(
+        self, raw: Mapping[str, str], *, region: str | None = None
+    ) -> list[FieldError]:
+        """What to tell the rep about typed phone numbers that are accepted: letters read as
+        digits, a number in a range the phone metadata does not know."""
+        notes: list[FieldError] = []
+        for name, text in raw.items():
+            if not self.has_field(name) or self.field(name).type.name != "phone":
+                continue
+            reading = try_read_phone(text, region) if text.strip() else None
+            if reading is not None:
+                label = self.field(name).label
+                notes.extend(FieldError(name, f"{label}: {note}") for note in reading.notes())
+        return notes
 
     def notices(self, values: Mapping[str, object]) -> list[FieldError]:
         """Say what will happen that the rep might not expect (e.g. a note left out)."""
@@ -328,3 +378,12 @@ class VendorSchema:
         if len(text) > NOTE_PREVIEW_CHARS:
             return text[: NOTE_PREVIEW_CHARS - 1].rstrip() + "…"
         return text
+
+
+def _length(seconds: int) -> str:
+    """A duration in words a rep reads at a glance (``9 days``, ``1 min``, ``45 s``)."""
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if unit == 'day' and count != 1 else ''}"
+    return f"{seconds} s"

@@ -219,7 +219,7 @@ def test_parse_inputs_reports_unknown_fields_and_bad_text(close: VendorSchema) -
     by_field = {e.field: e.message for e in errors}
     assert set(by_field) == {"duraton", "phone", "activity_at"}
     assert "duration" in by_field["duraton"]  # names the known fields
-    assert "Use the international format, e.g. +16505551234" in by_field["phone"]
+    assert "Add the country code (e.g. +16505551234)" in by_field["phone"]
     assert "time zone" in by_field["activity_at"]
 
 

@@ -333,6 +333,10 @@ def test_vendor_valid_values_round_trip_through_wire(schema: Any, data: st.DataO
     for spec in schema.fields:  # keep end times after start times
         if spec.not_before and spec.name in values and spec.not_before in values:
             values[spec.name] = values[spec.not_before]
+    for spec in schema.fields:  # and durations within their start-to-end span
+        if spec.within and all(name in values for name in (spec.name, *spec.within)):
+            start, end = spec.within
+            values[end] = values[start] + timedelta(seconds=values[spec.name])
     dropped = {rule.drop for rule in schema.precedence}
     values = {k: v for k, v in values.items() if k not in dropped}
     assert schema.validate(values, op="create") == []

@@ -245,7 +245,7 @@ def test_phone_is_tidied_when_focus_leaves(qtbot: QtBot) -> None:
     assert form.values()["phone"] == "+16505551234"
     type_into(qtbot, phone, "12")
     qtbot.waitUntil(lambda: form.fields["phone"].error() is not None, timeout=2000)
-    assert "international format" in (form.fields["phone"].error() or "")
+    assert "country code" in (form.fields["phone"].error() or "")
 
 
 def test_note_formatting_is_kept_as_sanitised_html(qtbot: QtBot) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QWidget
 
 from calldesk.domain.model import JSONValue
 from calldesk.schema.errors import FieldValueError
+from calldesk.schema.phones import try_read_phone
 from calldesk.schema.spec import FieldSpec
 from calldesk.ui.form.base import FieldWidget, WidgetContext, calm_read_only, translate
 
@@ -146,13 +147,28 @@ class DurationWidget(LineWidget):
 
 
 class PhoneWidget(LineWidget):
-    """A phone number: checked by the schema, tidied to international form when focus leaves."""
+    """A phone number: checked by the schema, tidied to international form when focus leaves.
+
+    National numbers are read with the account's country (``context.region``); beside the box
+    it says when letters were read as digits and when the number is in no range calldesk knows
+    (accepted, but worth a second look).
+    """
 
     def __init__(self, spec: FieldSpec, context: WidgetContext, parent: QWidget | None = None):
         super().__init__(spec, context, parent)
         self.edit.setPlaceholderText(translate("+1 650 555 1234"))
-        self.edit.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
         self.edit.editingFinished.connect(self.tidy)
+
+    def _on_text_changed(self, text: str) -> None:
+        reading = try_read_phone(text, self.context.region) if text.strip() else None
+        notes = reading.notes() if reading is not None else []
+        self.aside.setText("  ·  ".join(notes))
+        self.aside.setVisible(bool(notes))
+        super()._on_text_changed(text)
+
+    def notes(self) -> str:
+        """What the box says beside the number ("" when nothing needs saying)."""
+        return self.aside.text() if self.aside.isVisibleTo(self) else ""
 
     def tidy(self) -> None:
         """Rewrite a readable number in international form; leave anything else as typed."""
