@@ -28,6 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="VAR",
         help="read the API key from environment variable VAR instead of the keyring",
     )
+    add.add_argument(
+        "--country",
+        metavar="CC",
+        help="the country national phone numbers are read in (two letters, e.g. US; "
+        "default: this computer's locale)",
+    )
     add.set_defaults(handler=handle_add)
     listing = actions.add_parser("list", help="list accounts (never the keys)")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
@@ -55,7 +61,9 @@ def handle_add(args: argparse.Namespace, context: CliContext) -> int:
             exit_code=EXIT_INVALID,
         )
     try:
-        account = make_account(args.name, vendor, args.base_url, args.api_key_env)
+        account = make_account(
+            args.name, vendor, args.base_url, args.api_key_env, args.country
+        )
     except AccountError as exc:
         raise CliError(str(exc), exit_code=EXIT_INVALID) from None
     if any(a.name.casefold() == account.name.casefold() for a in context.accounts.load()):
@@ -95,6 +103,7 @@ def handle_list(args: argparse.Namespace, context: CliContext) -> int:
                 "base_url": a.base_url,
                 "key_source": a.key.kind,
                 "key_env": a.key.name if a.key.kind == "env" else None,
+                "country": a.country,
             }
             for a in accounts
         ]

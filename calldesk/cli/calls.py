@@ -20,6 +20,7 @@ from calldesk.cli.helpers import (
     summary_json,
 )
 from calldesk.cli.main import Handler
+from calldesk.store.accounts import phone_region
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -113,9 +114,13 @@ def log(args: argparse.Namespace, context: CliContext) -> int:
 
 def handle_update(args: argparse.Namespace, context: CliContext) -> int:
     account, schema = account_and_schema(context, args.account)
-    values, errors = schema.parse_inputs(parse_assignments(args.assignments))
+    region = phone_region(account)
+    raw = parse_assignments(args.assignments)
+    values, errors = schema.parse_inputs(raw, region=region)
     if errors:
         raise InvalidInputError(*error_lines(errors))
+    for notice in schema.phone_notices(raw, region=region):
+        context.warn(f"warning: {notice.message}")
 
     async def go() -> int:
         async with context.runtime([account]) as rt:

@@ -23,7 +23,14 @@ from calldesk.cli.base import (
     InvalidInputError,
     one_line,
 )
-from calldesk.cli.helpers import account_and_schema, dump, parse_and_validate, record_json
+from calldesk.cli.helpers import (
+    account_and_schema,
+    dump,
+    parse_and_validate,
+    parse_assignments,
+    record_json,
+)
+from calldesk.store.accounts import phone_region
 
 if TYPE_CHECKING:
     from calldesk.sync.logbook import LineResult
@@ -56,9 +63,11 @@ def _handle_log(args: argparse.Namespace, context: CliContext) -> int:
         return _log_file(args, context)
     if not args.assignments:
         raise InvalidInputError("give the call's fields as FIELD=VALUE, or --from-jsonl FILE")
-    values = parse_and_validate(schema, args.assignments, "create")
-    for notice in schema.notices(values):
-        context.warn(notice.message)
+    region = phone_region(account)
+    values = parse_and_validate(schema, args.assignments, "create", region=region)
+    raw = parse_assignments(args.assignments)
+    for notice in [*schema.phone_notices(raw, region=region), *schema.notices(values)]:
+        context.warn(f"warning: {notice.message}")
     with context.logbook(account, schema) as book:
         (local_id,) = book.log([values])
         record = book.record(local_id)

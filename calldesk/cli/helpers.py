@@ -80,9 +80,13 @@ def parse_and_validate(
     schema: VendorSchema,
     assignments: Sequence[str],
     op: Literal["create", "update"],
+    *,
+    region: str | None = None,
 ) -> dict[str, object]:
-    """Turn ``FIELD=VALUE`` text into checked values; raise ``CliError`` (exit 2) listing errors."""
-    values, errors = schema.parse_inputs(parse_assignments(assignments))
+    """Turn ``FIELD=VALUE`` text into checked values; raise ``CliError`` (exit 2) listing errors.
+
+    ``region`` is the country national phone numbers are read in (the account's)."""
+    values, errors = schema.parse_inputs(parse_assignments(assignments), region=region)
     unreadable = {e.field for e in errors}
     errors += [e for e in schema.validate(values, op=op) if e.field not in unreadable]
     if errors:

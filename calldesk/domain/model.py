@@ -60,12 +60,17 @@ class KeySource:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """One CRM login: a vendor, the user's name for it, the API origin and where its key lives."""
+    """One CRM login: a vendor, the user's name for it, the API origin and where its key lives.
+
+    ``country`` (ISO 3166 alpha-2, ``"US"``) reads national phone numbers typed for the account;
+    ``None`` means the computer's own country (from its locale).
+    """
 
     name: str
     vendor: Vendor
     base_url: str
     key: KeySource
+    country: str | None = None
 
 
 class SyncState(StrEnum):

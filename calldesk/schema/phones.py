@@ -88,6 +88,13 @@ def try_read_phone(text: str, region: str | None = None) -> PhoneReading | None:
         return None
 
 
+def known_country(code: str) -> bool:
+    """Whether ``code`` (``"US"``) is a country the phone metadata has numbers for."""
+    import phonenumbers
+
+    return code.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
 def pretty_phone(e164: str) -> str:
     """An E.164 number in the international format; anything unreadable comes back as is."""
     reading = try_read_phone(e164) if e164.startswith("+") else None

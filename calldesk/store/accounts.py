@@ -171,10 +171,52 @@ def validate_env_name(name: str) -> str:
     return name
 
 
+def validate_country(code: str) -> str:
+    """Return a country code (``us`` -> ``US``) phone numbers know; refuse anything else."""
+    from calldesk.schema.phones import known_country
+
+    wanted = code.strip().upper()
+    if not known_country(wanted):
+        raise InvalidAccountError(
+            f"{code!r} is not a country code phone numbers know: use two letters, e.g. US, GB, DE"
+        )
+    return wanted
+
+
+def system_country(environ: Mapping[str, str] | None = None) -> str | None:
+    """The computer's country from its locale (``LC_ALL``/``LC_CTYPE``/``LANG``: ``en_GB.UTF-8``
+    -> ``GB``), or ``None`` when the locale names none (``C``, ``POSIX``)."""
+    import locale
+
+    env = os.environ if environ is None else environ
+    candidates = [env.get(key, "") for key in ("LC_ALL", "LC_TELEPHONE", "LC_CTYPE", "LANG")]
+    if environ is None:
+        candidates.append(locale.getlocale()[0] or "")
+    for text in candidates:
+        language = text.split(".")[0].split("@")[0]
+        if "_" in language:
+            try:
+                return validate_country(language.split("_")[1])
+            except InvalidAccountError:
+                continue
+    return None
+
+
+def phone_region(account: Account) -> str | None:
+    """The country national phone numbers of ``account`` are read in: its own, else the
+    computer's (``None`` when neither is known: then only ``+`` numbers are read)."""
+    return account.country or system_country()
+
+
 def make_account(
-    name: str, vendor: Vendor, base_url: str | None, key_env: str | None = None
+    name: str,
+    vendor: Vendor,
+    base_url: str | None,
+    key_env: str | None = None,
+    country: str | None = None,
 ) -> Account:
-    """Build a checked ``Account``: the default base URL when none is given, keyring by default."""
+    """Build a checked ``Account``: the default base URL when none is given, keyring by default;
+    ``country`` (two letters) reads the account's national phone numbers."""
     validate_account_name(name)
     url = validate_base_url(vendor, base_url if base_url is not None else default_base_url(vendor))
     key = (
@@ -182,7 +224,8 @@ def make_account(
         if key_env is not None
         else KeySource(kind="keyring", name=name)
     )
-    return Account(name=name, vendor=vendor, base_url=url, key=key)
+    region = validate_country(country) if country else None
+    return Account(name=name, vendor=vendor, base_url=url, key=key, country=region)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -300,7 +343,8 @@ def _account_from_table(entry: Mapping[str, object]) -> Account:
         key_env = None
     else:
         raise InvalidAccountError(f'\'key_source\' must be "keyring" or "env", not {source!r}')
-    return make_account(name, vendor, _string(entry, "base_url"), key_env)
+    country = _string(entry, "country") if "country" in entry else None
+    return make_account(name, vendor, _string(entry, "base_url"), key_env, country)
 
 
 # -- a tiny TOML writer: accounts only ever hold strings ------------------------------------------
@@ -337,6 +381,8 @@ def _account_table(account: Account) -> Iterable[str]:
     yield f"key_source = {toml_string(account.key.kind)}"
     if account.key.kind == "env":
         yield f"key_env = {toml_string(account.key.name)}"
+    if account.country:
+        yield f"country = {toml_string(account.country)}"
 
 
 def accounts_to_toml(accounts: Sequence[Account]) -> str:

@@ -108,6 +108,7 @@ def test_add_list_remove_with_an_env_key(
             "base_url": "https://api.close.com",
             "key_source": "env",
             "key_env": "CLOSE_KEY",
+            "country": None,
         }
     ]
     assert KEY not in _accounts_file(calldesk_home).read_text()
