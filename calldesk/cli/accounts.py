@@ -61,9 +61,7 @@ def handle_add(args: argparse.Namespace, context: CliContext) -> int:
             exit_code=EXIT_INVALID,
         )
     try:
-        account = make_account(
-            args.name, vendor, args.base_url, args.api_key_env, args.country
-        )
+        account = make_account(args.name, vendor, args.base_url, args.api_key_env, args.country)
     except AccountError as exc:
         raise CliError(str(exc), exit_code=EXIT_INVALID) from None
     if any(a.name.casefold() == account.name.casefold() for a in context.accounts.load()):

@@ -89,6 +89,26 @@ class PageGuard:
         )
 
 
+#: At most this many records answer one caller-ID search (a number shared by more is a
+#: switchboard: the rep picks from the first ones).
+MATCH_LIMIT = 25
+
+
+def matching_number(numbers: Iterable[str | None], wanted: str, region: str | None) -> str | None:
+    """The first of ``numbers`` (as a CRM holds them) that is ``wanted`` (E.164), read with the
+    account's ``region``; ``None`` when none is. A search hit is only a match once this agrees:
+    a vendor's fuzzy search never links a record by a guess."""
+    from calldesk.schema.phones import try_read_phone
+
+    for text in numbers:
+        if not text or len(text) > 64:
+            continue
+        reading = try_read_phone(text, region)
+        if reading is not None and reading.e164 == wanted:
+            return wanted
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class MultipartFile:
     """A ``multipart/form-data`` body with one file part, streamed from disk in chunks.

@@ -12,7 +12,7 @@ import httpx
 
 from calldesk.crm._bounds import HttpLimits
 from calldesk.crm._http import AuditSink, Clock, RateObserver, RequestGate, SessionHooks
-from calldesk.domain import Account, LookupItem, RemoteCall, Vendor, WireFields, utcnow
+from calldesk.domain import Account, LookupItem, PhoneMatch, RemoteCall, Vendor, WireFields, utcnow
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -49,6 +49,9 @@ class CallAdapter(Protocol):
       (the CRM's creation stamps, a little clock skew allowed).
     * ``upload_recording`` streams the file; ``progress(sent_bytes, total_bytes)``.
     * ``lookup(source, query)`` returns picker choices; unknown sources raise ``Unsupported``.
+    * ``find_by_phone(number, region)`` returns the records (contacts, persons) holding the
+      E.164 ``number`` by the vendor's documented search, each checked here (``region`` reads
+      numbers the CRM keeps in national form), at most ``MATCH_LIMIT``.
     * ``check_auth`` returns a description of whom the key belongs to.
     """
 
@@ -76,6 +79,8 @@ class CallAdapter(Protocol):
     ) -> list[RemoteCall]: ...
 
     async def lookup(self, source: str, query: str = "") -> list[LookupItem]: ...
+
+    async def find_by_phone(self, number: str, region: str | None = None) -> list[PhoneMatch]: ...
 
     async def check_auth(self) -> str: ...
 

@@ -21,11 +21,13 @@ import httpx
 
 from calldesk.crm._bounds import Answer, RateInfo, header_int
 from calldesk.crm._common import (
+    MATCH_LIMIT,
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TIME,
     Comparator,
     PageGuard,
+    matching_number,
     path_segment,
     query_matches,
     select_matches,
@@ -47,7 +49,7 @@ from calldesk.crm._parse import (
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import AuthError, CrmError, NotFound, Rejected, Unsupported
-from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
+from calldesk.domain import JSONValue, LookupItem, PhoneMatch, RemoteCall, Vendor, WireFields
 
 CALLS = "/api/v1/phone_calls"
 SEARCH = "/api/v1/phone_calls/search"
@@ -71,6 +73,8 @@ IDENTITY: dict[str, Comparator] = {
 _GET_PAGES = 10
 _RECOVERY_PAGES = 10
 _LOOKUP_PAGES = 5
+#: Contacts search (caller ID and the contacts picker).
+CONTACT_SEARCH = "/api/v1/contacts/search"
 #: Contacts and accounts search pages hold at most 100 records (``apollo.md``).
 _SEARCH_PER_PAGE = 100
 
@@ -259,6 +263,37 @@ class ApolloAdapter:
                 )
             ]
         raise Unsupported(f"Apollo has no lookup called {source!r}")
+
+    async def find_by_phone(self, number: str, region: str | None = None) -> list[PhoneMatch]:
+        """Contacts with ``number``: ``POST /contacts/search`` with it as ``q_keywords`` (that
+        keywords reach phones is unconfirmed: every hit's ``phone_numbers`` is checked here);
+        a contact links itself and its account."""
+        payload: dict[str, JSONValue] = {"q_keywords": number, "page": 1, "per_page": MATCH_LIMIT}
+        response = await self._http.request(
+            "POST", self._http.url(CONTACT_SEARCH), json_body=payload, answer=Answer.PAGE
+        )
+        found = expect_object(decode_json(response), CONTACT_SEARCH)
+        matches: list[PhoneMatch] = []
+        for contact in expect_objects(found.get("contacts", []), "contacts")[:MATCH_LIMIT]:
+            listed = contact.get("phone_numbers")
+            texts = [_text(contact, "sanitized_phone")]
+            for entry in listed if isinstance(listed, list) else []:
+                if isinstance(entry, dict):
+                    texts += [_text(entry, "sanitized_number"), _text(entry, "raw_number")]
+            if matching_number(texts, number, region) is None:
+                continue
+            account = opt_str(contact.get("account_id"))
+            matches.append(
+                PhoneMatch(
+                    "contact",
+                    expect_id(field(contact, "id", "contact"), "contact"),
+                    _person_name(contact),
+                    number,
+                    detail=_text(contact, "organization_name"),
+                    related=(("account", account),) if account else (),
+                )
+            )
+        return matches
 
     async def check_auth(self) -> str:
         """Check the key is a master key (a tiny call search) and say whose it is."""

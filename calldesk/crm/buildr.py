@@ -49,7 +49,7 @@ from calldesk.crm._parse import (
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import CLOCK_SKEW, AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import AuthError, CrmError, MalformedResponse, Rejected, Unsupported
-from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
+from calldesk.domain import JSONValue, LookupItem, PhoneMatch, RemoteCall, Vendor, WireFields
 
 API = "/api/2023-01"
 CALLS = f"{API}/calls"
@@ -276,6 +276,10 @@ class BuildrAdapter:
                     LookupItem(source, expect_id(field(obj, "id", key), key), label, detail)
                 )
         return items
+
+    async def find_by_phone(self, number: str, region: str | None = None) -> list[PhoneMatch]:
+        """Buildr documents neither a phone search nor a phone on its contacts: no caller ID."""
+        raise Unsupported("Buildr has no documented way to find a contact by phone number")
 
     async def check_auth(self) -> str:
         """Get a token and read one outcome page: proves the credentials and the ``read`` scope."""

@@ -18,12 +18,14 @@ import httpx
 
 from calldesk.crm._bounds import Answer, RateInfo, count, finite, wait_seconds
 from calldesk.crm._common import (
+    MATCH_LIMIT,
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TEXT,
     SAME_TIME,
     Comparator,
     PageGuard,
+    matching_number,
     path_segment,
     query_matches,
     select_matches,
@@ -44,9 +46,11 @@ from calldesk.crm._parse import (
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import CLOCK_SKEW, AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import CrmError, Rejected, Unsupported
-from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
+from calldesk.domain import JSONValue, LookupItem, PhoneMatch, RemoteCall, Vendor, WireFields
 
 CALLS = "/api/v1/activity/call/"
+#: Advanced Filtering: leads or contacts by a JSON query (caller ID).
+DATA_SEARCH = "/api/v1/data/search/"
 
 #: Identifying fields for exactly-once recovery and how each is compared.
 IDENTITY: dict[str, Comparator] = {
@@ -290,6 +294,60 @@ class CloseAdapter:
                     )
             return items
         raise Unsupported(f"Close has no lookup called {source!r}")
+
+    async def find_by_phone(self, number: str, region: str | None = None) -> list[PhoneMatch]:
+        """Contacts with ``number``: Advanced Filtering (``POST /data/search/``), a contact with a
+        related ``contact_phone`` of exactly that value; each contact links itself and its lead."""
+        phone_is: dict[str, JSONValue] = {
+            "type": "field_condition",
+            "field": {
+                "type": "regular_field",
+                "object_type": "contact_phone",
+                "field_name": "phone",
+            },
+            "condition": {"type": "text", "mode": "exact_value", "value": number},
+        }
+        body: dict[str, JSONValue] = {
+            "query": {
+                "type": "and",
+                "queries": [
+                    {"type": "object_type", "object_type": "contact"},
+                    {
+                        "type": "has_related",
+                        "this_object_type": "contact",
+                        "related_object_type": "contact_phone",
+                        "related_query": phone_is,
+                    },
+                ],
+            },
+            "_fields": {"contact": ["id", "name", "display_name", "lead_id", "phones"]},
+            "_limit": MATCH_LIMIT,
+        }
+        response = await self._http.request(
+            "POST", self._http.url(DATA_SEARCH), json_body=body, answer=Answer.PAGE
+        )
+        found = expect_object(decode_json(response), DATA_SEARCH)
+        matches: list[PhoneMatch] = []
+        for contact in expect_objects(found.get("data", []), "contacts")[:MATCH_LIMIT]:
+            phones = contact.get("phones")
+            texts = [
+                opt_str(p.get("phone"))
+                for p in (phones if isinstance(phones, list) else [])
+                if isinstance(p, dict)
+            ]
+            if matching_number(texts, number, region) is None:
+                continue
+            lead = opt_str(contact.get("lead_id"))
+            matches.append(
+                PhoneMatch(
+                    "contact",
+                    expect_id(field(contact, "id", "contact"), "contact"),
+                    _text(contact, "name") or _text(contact, "display_name"),
+                    number,
+                    related=(("lead", lead),) if lead else (),
+                )
+            )
+        return matches
 
     async def check_auth(self) -> str:
         body = expect_object(await self._http.get_json(self._http.url("/api/v1/me/")), "/me/")

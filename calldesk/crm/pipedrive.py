@@ -20,12 +20,14 @@ import httpx
 
 from calldesk.crm._bounds import Answer, RateInfo, header_int, wait_seconds
 from calldesk.crm._common import (
+    MATCH_LIMIT,
     SAME_NUMBER,
     SAME_PHONE,
     SAME_TIME,
     Comparator,
     MultipartFile,
     PageGuard,
+    matching_number,
     path_segment,
     query_matches,
     select_matches,
@@ -46,7 +48,7 @@ from calldesk.crm._parse import (
 from calldesk.crm._policy import ErrorFacts, VendorPolicy
 from calldesk.crm.adapter import AdapterContext, ProgressCallback, Recovery
 from calldesk.crm.errors import CrmError, MalformedResponse, Rejected, Unsupported
-from calldesk.domain import JSONValue, LookupItem, RemoteCall, Vendor, WireFields
+from calldesk.domain import JSONValue, LookupItem, PhoneMatch, RemoteCall, Vendor, WireFields
 
 CALLS = "/api/v1/callLogs"
 MAX_PAGE = 50
@@ -225,6 +227,41 @@ class PipedriveAdapter:
         # The search endpoints need at least two characters: list everything instead.
         listed = await (self._leads() if source == "leads" else self._list(source))
         return [item for item in listed if query_matches(term, item.label, item.detail)]
+
+    async def find_by_phone(self, number: str, region: str | None = None) -> list[PhoneMatch]:
+        """Persons with ``number``: ``GET /api/v2/persons/search?fields=phone&exact_match=true``;
+        a person links itself and its organization."""
+        params: QueryParams = [
+            ("term", number),
+            ("fields", "phone"),
+            ("exact_match", "true"),
+            ("limit", str(MATCH_LIMIT)),
+        ]
+        path = SEARCH_SOURCES["persons"]
+        body = expect_object(
+            await self._http.get_json(self._http.url(path), params, answer=Answer.PAGE), path
+        )
+        data = expect_object(field(body, "data", path), f"{path} data")
+        matches: list[PhoneMatch] = []
+        for entry in expect_objects(data.get("items", []), f"{path} items")[:MATCH_LIMIT]:
+            person = expect_object(field(entry, "item", "search result"), "search result")
+            phones = person.get("phones")
+            texts = [_phone_text(p) for p in (phones if isinstance(phones, list) else [])]
+            if matching_number(texts, number, region) is None:
+                continue
+            org = person.get("organization")
+            org_id = _id_text(org.get("id")) if isinstance(org, dict) else None
+            matches.append(
+                PhoneMatch(
+                    "person",
+                    expect_id(field(person, "id", "person"), "person"),
+                    _text(person, "name"),
+                    number,
+                    detail=_text(org, "name") if isinstance(org, dict) else "",
+                    related=(("organization", org_id),) if org_id else (),
+                )
+            )
+        return matches
 
     async def check_auth(self) -> str:
         me = _data_object(await self._http.get_json(self._http.url("/api/v1/users/me")), "me")
@@ -415,3 +452,16 @@ def _detail(item: JSONObject) -> str:
         if isinstance(first, dict):
             return opt_str(first.get("value")) or ""
     return ""
+
+
+def _phone_text(entry: JSONValue) -> str | None:
+    """A person's phone as v2 search (a string) or the v2 entity (``{value, ...}``) gives it."""
+    if isinstance(entry, str):
+        return entry
+    return opt_str(entry.get("value")) if isinstance(entry, dict) else None
+
+
+def _id_text(value: JSONValue) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        return None
+    return str(value)

@@ -169,6 +169,23 @@ class LookupItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneMatch:
+    """A CRM record with the number the rep typed (caller ID): a contact, person or lead.
+
+    ``kind`` is the CRM's own word (``contact``, ``person``); ``number`` the matched number in
+    E.164; ``detail`` what tells two namesakes apart (company, lead); ``related`` the records it
+    belongs to as ``(kind, id)`` pairs (a Close contact's lead, a Pipedrive person's organization).
+    """
+
+    kind: str
+    id: str
+    name: str
+    number: str
+    detail: str = ""
+    related: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FieldError:
     """A reason a value is refused, in words a rep understands; ``field`` None means the form."""
 

@@ -403,7 +403,17 @@ class ApolloApi(VendorApi):
             body = {}
         body = body if isinstance(body, dict) else {}
         needle = str(body.get(key) or "").lower()
-        found = [i for i in items if needle in i[text].lower() or needle in str(i.get("email", ""))]
+        digits = "".join(ch for ch in needle if ch.isdigit())
+
+        def phone_hit(item: dict[str, Any]) -> bool:
+            numbers = [n.get("sanitized_number", "") for n in item.get("phone_numbers", [])]
+            return len(digits) >= 7 and any(digits in n.replace("+", "") for n in numbers)
+
+        found = [
+            i
+            for i in items
+            if needle in i[text].lower() or needle in str(i.get("email", "")) or phone_hit(i)
+        ]
         page, per_page = self._paging(body.get("page"), body.get("per_page"), 25, 100)
         return JSONResponse(
             {

@@ -4,7 +4,9 @@ Follows ``close.md`` and ``close-openapi.yml``: trailing slashes, Basic auth (ke
 empty password), ``{data, has_more}`` lists with ``_skip``/``_limit``, create answering 200, partial
 PUT, delete answering ``{}``, 400 ``{"errors": [...], "field-errors": {...}}`` validation (duration
 <= 604800, E.164 phone, https recording/voicemail URL, status enum) and immutable
-status/duration/direction on calls made through Close's VoIP (``source: "Close.io"``). Rate limit
+status/duration/direction on calls made through Close's VoIP (``source: "Close.io"``). Caller ID:
+``POST /data/search/`` (Advanced Filtering) answers the contacts-by-phone query calldesk sends (the
+exact query shape for a phone match is inferred from the documented grammar). Rate limit
 state goes in a ``RateLimit: limit=N, remaining=M, reset=S`` header; a 429 body is
 ``{"error": {"rate_reset": S, ...}}``. Inferred (undocumented): the 401 and 5xx bodies, the 404
 body, list order (newest ``activity_at`` first) and the maximum ``_limit`` (100).
@@ -285,6 +287,7 @@ class CloseApi(VendorApi):
             Route("/api/v1/me/", self.get_me, methods=["GET"]),
             Route("/api/v1/lead/", self.list_leads, methods=["GET"]),
             Route("/api/v1/contact/", self.list_contacts, methods=["GET"]),
+            Route("/api/v1/data/search/", self.data_search, methods=["POST"]),
         ]
 
     @staticmethod
@@ -404,6 +407,33 @@ class CloseApi(VendorApi):
         contacts = [c for c in self.contacts if lead_id in (None, c["lead_id"])]
         return self._page(request, contacts)
 
+    async def data_search(self, request: Request) -> Response:
+        """Advanced Filtering, the subset calldesk sends: contacts (``object_type``) with a
+        related ``contact_phone`` whose ``phone`` is exactly (``exact_value``) or has the words
+        (``full_words``) of a value; ``_fields.contact`` and ``_limit`` (<= 200) honoured."""
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        query = body.get("query")
+        wanted = _phone_condition(query)
+        if wanted is None:
+            return JSONResponse(
+                {"errors": ["Unsupported query for this sandbox."], "field-errors": {}}, 400
+            )
+        mode, value = wanted
+        limit = body.get("_limit", 100)
+        if not isinstance(limit, int) or not 0 < limit <= 200:
+            return JSONResponse({"errors": [], "field-errors": {"_limit": "Invalid."}}, 400)
+
+        def hit(phone: str) -> bool:
+            return phone == value if mode == "exact_value" else value in phone
+
+        found = [c for c in self.contacts if any(hit(p["phone"]) for p in c["phones"])]
+        fields = body.get("_fields")
+        names = fields.get("contact") if isinstance(fields, dict) else None
+        rows = [{k: v for k, v in c.items() if names is None or k in names} for c in found[:limit]]
+        return JSONResponse({"data": rows, "cursor": None})
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _user(self, user_id: Any) -> dict[str, Any] | None:
@@ -494,3 +524,33 @@ async def _json_object(request: Request) -> dict[str, Any] | Response:
             {"errors": ["Expected a JSON object."], "field-errors": {}}, status_code=400
         )
     return body
+
+
+def _phone_condition(query: Any) -> tuple[str, str] | None:
+    """``(mode, value)`` of a contacts query with a related ``contact_phone`` phone condition."""
+    if not isinstance(query, dict) or query.get("type") != "and":
+        return None
+    parts = query.get("queries")
+    if not isinstance(parts, list):
+        return None
+    typed = [p for p in parts if isinstance(p, dict) and p.get("type") == "object_type"]
+    kinds = [p.get("object_type") for p in typed]
+    if kinds != ["contact"]:
+        return None
+    for part in parts:
+        if not isinstance(part, dict) or part.get("type") != "has_related":
+            continue
+        if part.get("related_object_type") != "contact_phone":
+            continue
+        inner = part.get("related_query")
+        field = inner.get("field") if isinstance(inner, dict) else None
+        condition = inner.get("condition") if isinstance(inner, dict) else None
+        if (
+            isinstance(field, dict)
+            and field.get("field_name") == "phone"
+            and isinstance(condition, dict)
+            and condition.get("mode") in ("exact_value", "full_words")
+            and isinstance(condition.get("value"), str)
+        ):
+            return condition["mode"], condition["value"]
+    return None

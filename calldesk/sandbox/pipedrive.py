@@ -450,11 +450,18 @@ class PipedriveApi(VendorApi):
             except ValueError:
                 return fail(400, "Validation failed: invalid limit or cursor")
             needle = term.lower()
+            wanted = set(q.get("fields", "").split(",")) - {""}
+            by_label = not wanted or bool(wanted & {"name", "title"})
+            by_phone = not wanted or "phone" in wanted
+
+            def same(text: str) -> bool:
+                return text.lower() == needle if exact else needle in text.lower()
+
             matches = [
                 item
                 for item in items()
-                if (item[label].lower() == needle if exact else needle in item[label].lower())
-                or any(needle in p for p in item.get("phones", []))
+                if (by_label and same(item[label]))
+                or (by_phone and any(same(p) for p in item.get("phones", [])))
             ]
             page = matches[offset : offset + limit]
             more = offset + len(page) < len(matches)

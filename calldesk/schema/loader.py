@@ -18,6 +18,7 @@ from calldesk.domain.model import Vendor
 from calldesk.resources import resources_dir
 from calldesk.schema.errors import SchemaError
 from calldesk.schema.spec import (
+    CallerIdSpec,
     Capabilities,
     EnumValue,
     ExclusiveGroup,
@@ -191,6 +192,7 @@ class _SchemaReader:
                 raise root.fail(f"names unknown field '{record_id}'", "record_id_field")
             if not next(spec for spec in fields if spec.name == record_id).read_only:
                 raise root.fail(f"field '{record_id}' must be read_only", "record_id_field")
+        caller_id = self._caller_id(root.table("caller_id"), names, fields)
         root.finish()
         return VendorSchema(
             vendor=vendor,
@@ -204,7 +206,31 @@ class _SchemaReader:
             exclusive_groups=groups,
             precedence=precedence,
             source=source,
+            caller_id=caller_id,
         )
+
+    @staticmethod
+    def _caller_id(
+        table: _Table | None, names: set[str], fields: tuple[FieldSpec, ...]
+    ) -> CallerIdSpec | None:
+        if table is None:
+            return None
+        phone = table.string("phone")
+        if phone is not None:
+            spec = next((f for f in fields if f.name == phone), None)
+            if spec is None or spec.type.name != "phone":
+                raise table.fail(f"'{phone}' is not a phone field", "phone")
+        links_table = table.table("links", required=True)
+        assert links_table is not None
+        links: dict[str, str] = {}
+        for kind in links_table.data:
+            target = links_table.string(kind, required=True) or ""
+            if target not in names:
+                raise links_table.fail(f"names unknown field '{target}'", kind)
+            links[kind] = target
+        links_table.finish()
+        table.finish()
+        return CallerIdSpec(phone, MappingProxyType(links))
 
     @staticmethod
     def _lookups(table: _Table | None) -> dict[str, LookupSpec]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from calldesk.domain.model import JSONValue, WireFields
+from calldesk.domain.model import JSONValue, PhoneMatch, WireFields
 
 if TYPE_CHECKING:
     from calldesk.schema.types import FieldType
@@ -97,6 +97,20 @@ class LookupSpec:
     name: str
     label: str
     help: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdSpec:
+    """How caller ID fits a vendor's call: the phone field a typed number is matched from, and
+    the call field each kind of matched record links (``contact -> contact_id``)."""
+
+    phone: str | None
+    links: Mapping[str, str]
+
+    def link_fields(self, match: PhoneMatch) -> dict[str, str]:
+        """The call fields a match (and the records it belongs to) fills, with their ids."""
+        pairs = ((match.kind, match.id), *match.related)
+        return {self.links[kind]: item_id for kind, item_id in pairs if kind in self.links}
 
 
 @dataclass(frozen=True, slots=True)

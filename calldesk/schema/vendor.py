@@ -16,6 +16,7 @@ from calldesk.schema.errors import FieldValueError
 from calldesk.schema.phones import try_read_phone
 from calldesk.schema.spec import (
     SPAN_SLACK_S,
+    CallerIdSpec,
     Capabilities,
     ExclusiveGroup,
     FieldSpec,
@@ -45,6 +46,8 @@ class VendorSchema:
     source: str = ""
     record_id_field: str | None = None
     """The read-only field that shows the CRM's own id of the record (its ``remote_id``)."""
+    caller_id: CallerIdSpec | None = None
+    """How a typed number finds and links the CRM's record (``None``: no caller ID)."""
 
     def field(self, name: str) -> FieldSpec:
         """Return the field called ``name`` (its API name); ``KeyError`` if there is none."""
