@@ -10,10 +10,12 @@ from calldesk.store.calls import CallStore
 from calldesk.store.db import Database
 from calldesk.store.drafts import DraftStore
 from calldesk.store.lookups import LookupCache
+from calldesk.store.matches import MatchCache
 from calldesk.store.outbox import Outbox
 from calldesk.store.paths import DB_FILENAME
 from calldesk.store.records import RowBuilder
 from calldesk.store.search import SearchIndexer
+from calldesk.store.templates import TemplateStore
 from calldesk.store.transcripts import TranscriptStore
 
 __all__ = ["DB_FILENAME", "LocalStore"]
@@ -31,6 +33,8 @@ class LocalStore:
     lookups: LookupCache
     search_index: SearchIndexer
     transcripts: TranscriptStore
+    matches: MatchCache
+    templates: TemplateStore
 
     @classmethod
     def open(cls, path: Path, builder: RowBuilder | None = None) -> LocalStore:
@@ -55,6 +59,8 @@ class LocalStore:
             lookups=LookupCache(db),
             search_index=search_index,
             transcripts=TranscriptStore(db),
+            matches=MatchCache(db),
+            templates=TemplateStore(db),
         )
 
     def close(self) -> None:

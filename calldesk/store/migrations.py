@@ -358,7 +358,6 @@ _V5 = (
     "CREATE INDEX outbox_account_state ON outbox(account, state, next_attempt_at)",
 )
 
-
 # Version 6 keeps the list's counts: ``call_counts`` holds how many ``call_rows`` lines each
 # (account, state, deleted) has. ``calldesk.store.search`` adjusts it in the transaction that
 # rewrites the noted lines (minus the old lines, plus the new ones), so counting "All calls", an
@@ -373,6 +372,31 @@ _V6 = (
     ) WITHOUT ROWID""",
     """INSERT INTO call_counts (deleted, account, state, n)
         SELECT deleted, account, state, COUNT(*) FROM call_rows GROUP BY deleted, account, state""",
+)
+
+
+#: Version 9: caller-ID answers kept per account and number (offline, and instant when recent),
+#: and the rep's note templates per outcome.
+_V9 = (
+    """CREATE TABLE phone_matches (
+        account TEXT NOT NULL,
+        number TEXT NOT NULL,                   -- E.164
+        matches TEXT NOT NULL,                  -- JSON list of PhoneMatch fields ([] = none)
+        searched_at TEXT NOT NULL,
+        PRIMARY KEY (account, number)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX phone_matches_age ON phone_matches(account, searched_at)",
+    """CREATE TABLE note_templates (
+        template_id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT '',       -- outcome wire value; '' = any outcome
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        is_default INTEGER NOT NULL DEFAULT 0,  -- inserted when this outcome is chosen
+        position INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX note_templates_account ON note_templates(account, outcome, position)",
 )
 
 
@@ -414,6 +438,10 @@ def _v8(conn: sqlite3.Connection) -> None:
     _run(conn, SCHEMA_V8)
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    _run(conn, _V9)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
@@ -423,6 +451,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "call_counts: the list's counts per deleted, account and state", _v6),
     Migration(7, "outbox.first_sent_at: when an operation was first attempted", _v7),
     Migration(8, "transcripts of calls' recordings, searchable, deleted with their call", _v8),
+    Migration(9, "caller-ID answers per number; note templates per outcome", _v9),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
