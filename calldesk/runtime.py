@@ -24,10 +24,12 @@ from calldesk.store.paths import Paths
 from calldesk.store.secrets import SecretError
 from calldesk.store.worker import DbWorker
 from calldesk.sync.audit import AuditRecorder
+from calldesk.sync.callerid import CallerId
 from calldesk.sync.engine import ProgressListener, SyncEngine
 from calldesk.sync.events import ChangeBus
 from calldesk.sync.policy import BackoffPolicy, Pacer
 from calldesk.sync.services import CallService, LabelCache, RowBuilder, StoreOutbox
+from calldesk.sync.templates import Templates
 from calldesk.sync.transcription import TranscriptionService
 
 log = logging.getLogger("calldesk")
@@ -54,6 +56,8 @@ class Runtime:
     engine: SyncEngine
     service: CallService
     transcription: TranscriptionService
+    callerid: CallerId
+    templates: Templates
     #: Accounts that could not be connected, with the reason (e.g. no key).
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -169,6 +173,14 @@ async def open_runtime(
             )
             syncer_box.append(syncer.rate_observer)
         await service.load_labels()
+        callerid = CallerId(
+            worker=worker,
+            schemas=schemas,
+            accounts=lambda: by_name,
+            adapters=adapters,
+            connectivity=engine.connectivity,
+            label_of=labels.get,
+        )
         runtime = Runtime(
             paths=paths,
             worker=worker,
@@ -179,6 +191,8 @@ async def open_runtime(
             engine=engine,
             service=service,
             transcription=TranscriptionService(worker, paths),
+            callerid=callerid,
+            templates=Templates(worker),
             unavailable=unavailable,
         )
         if start_engine:

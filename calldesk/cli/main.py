@@ -91,6 +91,12 @@ COMMANDS: tuple[Command, ...] = (
         ("transcribe FILE [--engine NAME] [--model NAME|DIR] [--language CODE] [--json]",),
     ),
     Command(
+        "match",
+        "calldesk.cli.match:configure",
+        "find who has a phone number in an account's CRM (caller ID)",
+        ("match --account NAME NUMBER [--json] [--refresh]",),
+    ),
+    Command(
         "sandbox",
         "calldesk.cli.sandbox:configure",
         "serve the sandbox CRMs",
@@ -112,7 +118,7 @@ def usage_summary(commands: Sequence[Command] = COMMANDS) -> str:
     lines += [
         "",
         "FIELD is the CRM's own API field name; VALUE is text, read by the field's type.",
-        "Exit codes: 0 done, 1 failed, 2 invalid input, 3 not built yet.",
+        "Exit codes: 0 done, 1 failed, 2 invalid input, 3 not built yet (match: nobody has it).",
     ]
     return "\n".join(lines) + "\n"
 
