@@ -44,7 +44,7 @@ def test_one_match_prints_kind_id_name_and_number(
     national = close_account["phone"].removeprefix("+1")  # read with the account's country
     assert run(["match", "--account", "c", national]) == 0
     line = capsys.readouterr().out.strip()
-    kind, ident, name, number, *rest = line.split("\t")
+    kind, ident, name, number, *_ = line.split("\t")
     assert (kind, ident, name) == ("contact", close_account["id"], close_account["name"])
     assert number.replace(" ", "").replace("-", "") == close_account["phone"]
     assert run(["match", "--account", "c", close_account["phone"], "--json"]) == 0
