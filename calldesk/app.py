@@ -195,6 +195,7 @@ def demo_accounts() -> list[Account]:
             vendor=vendor,
             base_url=f"http://127.0.0.1/{vendor.value}",  # served in-process: never dialled
             key=KeySource("env", f"CALLDESK_DEMO_{vendor.name}"),
+            country="US",  # the sandboxes' people have US numbers
         )
         for vendor in Vendor
     ]
@@ -224,6 +225,8 @@ def backend_of(
         progress=progress,
         account_tools=tools,
         transcription=runtime.transcription,
+        callerid=runtime.callerid,
+        templates=runtime.templates,
     )
 
 

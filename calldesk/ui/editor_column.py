@@ -26,6 +26,7 @@ from calldesk.ui.recordings import RecordingCoordinator
 if TYPE_CHECKING:
     from calldesk.domain import CallRecord
     from calldesk.store.drafts import Draft
+    from calldesk.ui.callerid_assist import CallerIdAssist
     from calldesk.ui.conflict_view import ConflictView
     from calldesk.ui.context import WindowContext
     from calldesk.ui.form import EditorForm
@@ -52,6 +53,7 @@ class EditorCoordinator(QObject):
         self.stack = chrome.editor_stack
         self.starting_page = chrome.starting_page
         self._forms: dict[str, EditorForm] = {}
+        self.assists: dict[str, CallerIdAssist] = {}  # caller ID per account's form
         self._conflict_view: ConflictView | None = None
         self.editing: Editing | None = None  # (account, local_id or None if new)
         self.locked = False  # the open call's CRM allows no changes to it
@@ -108,13 +110,16 @@ class EditorCoordinator(QObject):
             from calldesk.ui.form import EditorForm
 
             service = self._context.service
+            callerid = self._context.backend.callerid
             form = EditorForm(
                 service.schema_for(account),
                 account_name=account,
                 lookups=partial(service.lookup, account),
                 spawn=self._context.spawn,
+                region=callerid.region_for(account) if callerid is not None else None,
                 parent=self.stack,
             )
+            self._attach_helpers(form)
             form.save_requested.connect(self._on_save)
             form.defaults_requested.connect(partial(self._store_defaults, account))
             form.draft_changed.connect(partial(self.drafts.changed, account))
@@ -122,6 +127,15 @@ class EditorCoordinator(QObject):
             self.stack.addWidget(form)
             self._forms[account] = form
         return form
+
+    def _attach_helpers(self, form: EditorForm) -> None:
+        """Caller ID under the phone field, where the backend and the vendor schema have it."""
+        callerid = self._context.backend.callerid
+        spec = form.schema.caller_id
+        if callerid is not None and spec is not None and spec.phone is not None:
+            from calldesk.ui.callerid_assist import CallerIdAssist
+
+            self.assists[form.account_name] = CallerIdAssist(form, callerid, self._context.spawn)
 
     @property
     def form(self) -> EditorForm | None:

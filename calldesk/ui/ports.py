@@ -27,12 +27,16 @@ from calldesk.ui.columns import ListLine
 if TYPE_CHECKING:  # annotations only: the window's first paint needs none of these modules
     from datetime import datetime
 
+    from calldesk.domain import PhoneMatch
+    from calldesk.domain.templates import NoteTemplate
     from calldesk.domain.transcript import Segment, Transcript
     from calldesk.schema import VendorSchema
+    from calldesk.schema.phones import PhoneReading
     from calldesk.store.accounts import AccountsConfig
     from calldesk.store.calls import ConflictVersion
     from calldesk.store.drafts import Draft
     from calldesk.store.secrets import Secrets
+    from calldesk.sync.callerid import MatchResult
     from calldesk.sync.recordings import RecordingInfo
     from calldesk.sync.transcription import Availability
 
@@ -219,6 +223,26 @@ class TranscriptionPort(Protocol):
         on_progress: Callable[[float | None], None] = ...,
         on_segment: Callable[[Segment], None] = ...,
     ) -> Transcript: ...
+class CallerIdPort(Protocol):
+    """Caller ID (``calldesk.sync.callerid.CallerId``): who has a typed number."""
+
+    def region_for(self, account: str) -> str | None: ...
+    def supported(self, account: str) -> bool: ...
+    def read(self, account: str, text: str) -> PhoneReading: ...
+    def recent(self, account: str, reading: PhoneReading) -> MatchResult | None: ...
+    async def cached(self, account: str, reading: PhoneReading) -> MatchResult | None: ...
+    async def match(self, account: str, text: str, *, refresh: bool = False) -> MatchResult: ...
+    def link_fields(self, account: str, match: PhoneMatch) -> dict[str, str]: ...
+
+
+class TemplatesPort(Protocol):
+    """Note templates (``calldesk.sync.templates.Templates``)."""
+
+    async def list(self, account: str) -> list[NoteTemplate]: ...
+    async def save(self, template: NoteTemplate) -> NoteTemplate: ...
+    async def delete(self, template_id: int) -> None: ...
+    async def default_for(self, account: str, outcome: str) -> NoteTemplate | None: ...
+    def render(self, template: NoteTemplate, values: Mapping[str, str] | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -243,6 +267,9 @@ class Backend:
     transcription: TranscriptionPort | None = None
     #: A store-only stand-in the window paints first (no accounts yet); the real one follows.
     starting: bool = False
+    #: Caller ID and note templates (absent while starting).
+    callerid: CallerIdPort | None = None
+    templates: TemplatesPort | None = None
 
 
 def errors_of(exc: BaseException) -> list[FieldError]:

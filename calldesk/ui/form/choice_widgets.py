@@ -377,6 +377,11 @@ class SearchLookupWidget(FieldWidget):
         parsed = None if value is None else self.spec.type.from_wire(value, self.spec)
         self.set_text("" if parsed is None else str(parsed))
 
+    def remember_label(self, item_id: str, label: str) -> None:
+        """Name ``item_id`` (known from elsewhere: caller ID) so choosing it shows ``label``."""
+        if label:
+            self._labels[item_id] = label
+
     def _resolve_label(self, item_id: str) -> None:
         if self.spec.lookup is not None and (
             self.context.labels is not None or self.context.lookups is not None

@@ -28,7 +28,7 @@ import html
 import itertools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
@@ -423,6 +423,20 @@ class EditorForm(QWidget):
             and self.schema.field(name).type.name == "datetime"
             and not self.schema.field(name).read_only
         ]
+
+    @property
+    def loading(self) -> bool:
+        """True while a record, a draft or a new call is being put into the fields (their
+        ``changed`` signals then come from the form, not from the rep)."""
+        return self._loading
+
+    def add_row_below(self, name: str, widget: QWidget) -> None:
+        """Show ``widget`` on its own row right under field ``name`` (helpers such as caller
+        ID that belong to one field)."""
+        position: Any = self._layout.getWidgetPosition(self.fields[name])
+        row = int(position[0])
+        widget.setParent(self.fields[name].parentWidget())
+        self._layout.insertRow(row + 1, "", widget)
 
     def set_field_text(self, name: str, text: str) -> bool:
         """Put ``text`` into field ``name`` as if the rep typed it; False when it can't change."""

@@ -161,14 +161,21 @@ class PhoneWidget(LineWidget):
 
     def _on_text_changed(self, text: str) -> None:
         reading = try_read_phone(text, self.context.region) if text.strip() else None
-        notes = reading.notes() if reading is not None else []
-        self.aside.setText("  ·  ".join(notes))
-        self.aside.setVisible(bool(notes))
+        self._notes = reading.notes() if reading is not None else []
+        short: list[str] = []
+        if reading is not None and reading.rewritten:
+            short.append(translate("= {number}").format(number=reading.pretty))
+        if reading is not None and not reading.known:
+            short.append(translate("⚠ unknown range: check it"))
+        self.aside.setText("  ".join(short))
+        self.aside.setToolTip("\n".join(self._notes))
+        self.aside.setAccessibleDescription("; ".join(self._notes))
+        self.aside.setVisible(bool(short))
         super()._on_text_changed(text)
 
     def notes(self) -> str:
-        """What the box says beside the number ("" when nothing needs saying)."""
-        return self.aside.text() if self.aside.isVisibleTo(self) else ""
+        """What the box says beside the number, in full ("" when nothing needs saying)."""
+        return "  ·  ".join(getattr(self, "_notes", []))
 
     def tidy(self) -> None:
         """Rewrite a readable number in international form; leave anything else as typed."""
