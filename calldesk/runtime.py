@@ -20,6 +20,7 @@ from calldesk.crm import CallAdapter, RateInfo, make_adapter
 from calldesk.domain import Account, Vendor
 from calldesk.schema import VendorSchema, load_all_schemas
 from calldesk.store.local import DB_FILENAME
+from calldesk.store.matches import MatchReader
 from calldesk.store.paths import Paths
 from calldesk.store.secrets import SecretError
 from calldesk.store.worker import DbWorker
@@ -173,6 +174,8 @@ async def open_runtime(
             )
             syncer_box.append(syncer.rate_observer)
         await service.load_labels()
+        reader = MatchReader(paths.data_dir / DB_FILENAME)
+        stack.callback(reader.close)
         callerid = CallerId(
             worker=worker,
             schemas=schemas,
@@ -180,6 +183,7 @@ async def open_runtime(
             adapters=adapters,
             connectivity=engine.connectivity,
             label_of=labels.get,
+            reader=reader,
         )
         runtime = Runtime(
             paths=paths,

@@ -10,6 +10,7 @@ first use (~40 ms): the window's first frame needs none of it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from calldesk.schema.errors import FieldValueError
@@ -46,7 +47,14 @@ def read_phone(text: str, region: str | None = None) -> PhoneReading:
     """Read ``text`` as a phone number; national numbers use ``region`` (``"US"``, ``"DE"``).
 
     Raises :class:`FieldValueError` (a message for a rep) only when the number is impossible.
+    A keystroke reads the same text several times (the field, its check, caller ID): readings
+    of possible numbers are memoised (a pure function's results, bounded).
     """
+    return _read_memo(text, region)
+
+
+@functools.lru_cache(maxsize=512)
+def _read_memo(text: str, region: str | None) -> PhoneReading:
     import phonenumbers
 
     wanted = text.strip()

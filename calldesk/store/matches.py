@@ -4,9 +4,11 @@ at once: what the CRM said (``[]`` when nobody has it) and when it was asked."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from calldesk.domain.model import PhoneMatch, utcnow
 from calldesk.store.db import Database, decode_time, encode_time
@@ -110,3 +112,36 @@ class MatchCache:
         """Drop every answer of ``account`` (its CRM data may no longer be ours)."""
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM phone_matches WHERE account = ?", (account,))
+
+
+class MatchReader:
+    """A read-only look at kept answers for the thread that calls it (the window's, at each
+    keystroke): one primary-key lookup, no worker hop, no write lock. Opened on first use, in
+    the calling thread; every answer is as committed (WAL readers never block the writer)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def get(self, account: str, number: str) -> CachedMatches | None:
+        try:
+            if self._conn is None:
+                uri = f"{self._path.resolve().as_uri()}?mode=ro"
+                self._conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )  # used by one thread at a time; closed by whichever shuts down
+            row = self._conn.execute(
+                "SELECT matches, searched_at FROM phone_matches WHERE account = ? AND number = ?",
+                (account, number),
+            ).fetchone()
+        except sqlite3.Error:
+            return None  # no cache yet (a new file), or busy: the worker path answers instead
+        if row is None:
+            return None
+        when = decode_time(row[1])
+        return None if when is None else CachedMatches(decode_matches(row[0]), when)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -26,7 +26,7 @@ from calldesk.schema import VendorSchema
 from calldesk.schema.phones import PhoneReading, read_phone
 from calldesk.store.accounts import phone_region
 from calldesk.store.local import LocalStore
-from calldesk.store.matches import CachedMatches
+from calldesk.store.matches import CachedMatches, MatchReader
 from calldesk.store.worker import DbWorker
 from calldesk.sync.connectivity import Connectivity
 
@@ -79,6 +79,7 @@ class CallerId:
         none_fresh: timedelta = timedelta(minutes=10),
         timeout: float = 8.0,
         recent_size: int = 512,
+        reader: MatchReader | None = None,
     ) -> None:
         self._worker = worker
         self._schemas = schemas
@@ -92,6 +93,7 @@ class CallerId:
         self._timeout = timeout
         self._recent: OrderedDict[tuple[str, str], CachedMatches] = OrderedDict()
         self._recent_size = recent_size
+        self._reader = reader
 
     # -- reading numbers -----------------------------------------------------------------------
 
@@ -124,6 +126,18 @@ class CallerId:
             return None
         self._recent.move_to_end((account, reading.e164))
         return MatchResult(account, reading, kept.matches, "recent", kept.searched_at)
+
+    def cached_now(self, account: str, reading: PhoneReading) -> MatchResult | None:
+        """The kept answer, any age, read at once in the calling thread (memory, then one
+        indexed read of the store); ``None`` when never asked (or no reader was given)."""
+        found = self.recent(account, reading)
+        if found is not None or self._reader is None:
+            return found
+        kept = self._reader.get(account, reading.e164)
+        if kept is None:
+            return None
+        self._remember(account, reading.e164, kept)
+        return MatchResult(account, reading, kept.matches, "cache", kept.searched_at)
 
     async def cached(self, account: str, reading: PhoneReading) -> MatchResult | None:
         """The answer kept in memory or in the store, any age; ``None`` if never asked."""

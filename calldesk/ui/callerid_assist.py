@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -100,17 +101,20 @@ class CallerIdAssist(QObject):
         column.addLayout(row)
         self.form.add_row_below(self.phone_field, self.panel)
         self._show_picker(False)
-        self.panel.hide()
+        self._idle = self.tr("Caller ID: type or paste the number to see who it is.")
+        self._say("")  # the line keeps its place: answers never push the form down
 
     def _show_picker(self, shown: bool) -> None:
-        self.choices.setVisible(shown)
-        self.link_button.setVisible(shown)
+        if self.choices.isHidden() == shown:  # only a real change costs a relayout
+            self.choices.setVisible(shown)
+            self.link_button.setVisible(shown)
 
     # -- what the rep sees ---------------------------------------------------------------------
 
     def status_text(self) -> str:
-        """The line under the phone field ("" when hidden)."""
-        return self.status.text() if not self.panel.isHidden() else ""
+        """The line under the phone field ("" while it only shows the idle hint)."""
+        text = self.status.text()
+        return "" if text == self._idle else text
 
     def choice_texts(self) -> list[str]:
         """The picker's rows as shown (empty when there is no picker)."""
@@ -119,8 +123,12 @@ class CallerIdAssist(QObject):
         return [self.choices.item(i).text() for i in range(self.choices.count())]
 
     def _say(self, text: str) -> None:
-        self.status.setText(text)
-        self.panel.setVisible(bool(text))
+        shown = text or self._idle
+        if self.status.text() != shown:
+            self.status.setText(shown)
+            self.status.setForegroundRole(
+                QPalette.ColorRole.PlaceholderText if not text else QPalette.ColorRole.WindowText
+            )
 
     # -- reacting ------------------------------------------------------------------------------
 
@@ -138,21 +146,12 @@ class CallerIdAssist(QObject):
         except FieldValueError:
             self._reset()  # the field itself says what is wrong with it
             return
-        recent = self._port.recent(self.account, reading)
-        if recent is not None:
-            self.show_result(recent)  # instant: no I/O, no waiting
-            self._timer.start()  # the service asks the CRM only if this answer is old
-            return
-        self._say(self.tr("Looking up {number}…").format(number=reading.pretty))
-        self._spawn(self._from_cache(text, reading))
-
-    async def _from_cache(self, text: str, reading: Any) -> None:
-        cached = await self._port.cached(self.account, reading)
-        if not self._still(text):
-            return
-        if cached is not None:
-            self.show_result(cached)
-        self._timer.start()
+        kept = self._port.cached_now(self.account, reading)
+        if kept is not None:
+            self.show_result(kept)  # at once: memory, or one indexed read of the cache
+        else:
+            self._say(self.tr("Looking up {number}…").format(number=reading.pretty))
+        self._timer.start()  # the service asks the CRM only if there is no fresh answer
 
     def _ask_crm(self) -> None:
         if not self.form.isVisible():  # closed or switched away meanwhile: nobody to tell
@@ -191,7 +190,8 @@ class CallerIdAssist(QObject):
         number = result.reading.pretty
         vendor = self.form.schema.label
         matches = result.matches
-        self.choices.clear()
+        if self.choices.count():
+            self.choices.clear()
         self._show_picker(False)
         if not result.answered:
             self._say(
@@ -210,9 +210,11 @@ class CallerIdAssist(QObject):
             )
             return
         if len(matches) == 1:
-            linked = self._link(matches[0])
-            verb = self.tr("linked") if linked else self.tr("not linked: you chose someone else")
+            linkable = self._can_link(matches[0])
+            verb = self.tr("linked") if linkable else self.tr("not linked: you chose someone else")
             self._say(f"{_describe(matches[0])} — {verb}.{note}")
+            if linkable:  # shown first; the fields fill on the loop's next turn
+                QTimer.singleShot(0, self, lambda m=matches[0]: self._link(m))
             return
         self._say(
             self.tr("{count} records have {number}: pick one and press Enter.").format(
@@ -257,14 +259,21 @@ class CallerIdAssist(QObject):
                 self.form.set_field_text(name, "")
         self._linked.clear()
 
+    def _can_link(self, match: PhoneMatch) -> bool:
+        """No field the match would fill holds a choice the rep made."""
+        for name in self._port.link_fields(self.account, match):
+            current = self.form.fields[name].text() if name in self.form.fields else ""
+            if current and current != self._linked.get(name):
+                return False
+        return True
+
     def _link(self, match: PhoneMatch, *, force: bool = False) -> bool:
         """Fill the call fields the match links; never over a choice the rep made."""
+        if self._result is None or match not in self._result.matches:
+            return False  # another number's answer came meanwhile
+        if not force and not self._can_link(match):
+            return False
         wanted = self._port.link_fields(self.account, match)
-        if not force:
-            for name in wanted:
-                current = self.form.fields[name].text() if name in self.form.fields else ""
-                if current and current != self._linked.get(name):
-                    return False
         for name, item_id in wanted.items():
             widget = self.form.fields.get(name)
             if widget is None:
