@@ -84,7 +84,7 @@ def test_an_older_database_gains_the_transcripts_table(tmp_path: Path) -> None:
             "INSERT INTO calls (local_id, account, fields, state) "
             "VALUES ('loc_1', 'acc', '{}', 'synced')"
         )
-        assert migrate(database) == 8 == user_version(database.connection)
+        assert migrate(database, target=8) == 8 == user_version(database.connection)
     finally:
         database.close()
     store = LocalStore.open(path, build)
