@@ -102,6 +102,31 @@ async def shoot(out: Path, home: Path) -> None:
         await type_phone(window, "to_phone_number", "5551234567")
         await asyncio.sleep(0.5)
         save(window, out, "phone-unknown-range.png")
+        from calldesk.domain.templates import NoteTemplate
+
+        templates = backend.templates
+        assert templates is not None
+        await templates.save(
+            NoteTemplate(
+                "pipedrive",
+                "Voicemail",
+                "Left voicemail, will call back {weekday}",
+                "left_voicemail",
+                is_default=True,
+            )
+        )
+        assist = window.editor.templates["pipedrive"]
+        assist.edit_templates()
+        await until(lambda: assist.dialog is not None and assist.dialog.list.count() > 0)
+        await asyncio.sleep(0.3)
+        assert assist.dialog is not None
+        save(assist.dialog, out, "templates-dialog.png")
+        assist.dialog.accept()
+        form = window.form
+        assert form is not None
+        form.set_field_text("outcome", "left_voicemail")
+        await asyncio.sleep(0.5)
+        save(window, out, "template-inserted.png")
         window.close()
         await window.settle()
 

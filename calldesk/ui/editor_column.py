@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from calldesk.ui.context import WindowContext
     from calldesk.ui.form import EditorForm
     from calldesk.ui.listing import CallListController
+    from calldesk.ui.templates_assist import TemplatesAssist
 
 
 class EditorCoordinator(QObject):
@@ -54,6 +55,7 @@ class EditorCoordinator(QObject):
         self.starting_page = chrome.starting_page
         self._forms: dict[str, EditorForm] = {}
         self.assists: dict[str, CallerIdAssist] = {}  # caller ID per account's form
+        self.templates: dict[str, TemplatesAssist] = {}  # note templates per account's form
         self._conflict_view: ConflictView | None = None
         self.editing: Editing | None = None  # (account, local_id or None if new)
         self.locked = False  # the open call's CRM allows no changes to it
@@ -136,6 +138,24 @@ class EditorCoordinator(QObject):
             from calldesk.ui.callerid_assist import CallerIdAssist
 
             self.assists[form.account_name] = CallerIdAssist(form, callerid, self._context.spawn)
+        templates = self._context.backend.templates
+        if templates is not None and any(n in form.fields for n in form.schema.list_view.note):
+            from calldesk.ui.templates_assist import TemplatesAssist
+
+            self.templates[form.account_name] = TemplatesAssist(
+                form, templates, self._context.spawn, partial(self._outcome_choices, form)
+            )
+
+    async def _outcome_choices(self, form: EditorForm) -> list[tuple[str, str]]:
+        """The outcomes a template can be for: the schema's enum, or the CRM's cached list."""
+        for name in form.schema.list_view.outcome:
+            spec = form.schema.field(name)
+            if spec.enum:
+                return [(item.value, item.label) for item in spec.enum]
+            if spec.lookup is not None:
+                items = await self._context.service.lookup(form.account_name, spec.lookup)
+                return [(item.id, item.label) for item in items]
+        return []
 
     @property
     def form(self) -> EditorForm | None:

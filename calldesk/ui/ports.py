@@ -223,6 +223,8 @@ class TranscriptionPort(Protocol):
         on_progress: Callable[[float | None], None] = ...,
         on_segment: Callable[[Segment], None] = ...,
     ) -> Transcript: ...
+
+
 class CallerIdPort(Protocol):
     """Caller ID (``calldesk.sync.callerid.CallerId``): who has a typed number."""
 

@@ -17,9 +17,7 @@ from calldesk.store.templates import TemplateLimitError
 ADA = PhoneMatch("contact", "cont_1", "Ada Lovelace", "+16505551234", "Acme", (("lead", "l1"),))
 
 
-def test_answers_survive_a_reopen_and_none_is_an_answer(
-    store: LocalStore, db_path: Path
-) -> None:
+def test_answers_survive_a_reopen_and_none_is_an_answer(store: LocalStore, db_path: Path) -> None:
     at = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     store.matches.put("close", "+16505551234", [ADA], at)
     store.matches.put("close", "+16505550000", [], at)
