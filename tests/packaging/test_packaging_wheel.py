@@ -1,14 +1,17 @@
 """The release artefacts: sdist and wheel carry the resources; the wheel runs from a fresh venv.
 
-The wheel is installed into a new virtual environment made with ``--system-site-packages`` and
-``--no-deps``: its dependencies (PySide6 alone is ~85 MB) come from the interpreter running the
-tests instead of being downloaded again, while calldesk itself is imported from the venv (checked
-by ``tests/cli/test_cli_wheel.py``), away from the source checkout.
+The wheel goes into a new virtual environment with ``--no-index --no-deps``; its dependencies
+(PySide6 alone is ~85 MB) come from the environment running the tests, never from the base
+interpreter or the network: a ``.pth`` file puts the running environment's site-packages
+directories on the new venv's path (after its own, and without their ``.pth`` files, so the
+checkout's editable install stays out), and ``pip check`` proves they satisfy what the wheel
+declares. calldesk itself is imported from the venv, away from the source checkout.
 """
 
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import tarfile
@@ -84,17 +87,29 @@ def test_sdist_carries_resources_and_the_packaging_recipe(artefacts: tuple[Path,
         assert recipe in names, recipe
 
 
+def venv_on_running_environment(venv: Path) -> Path:
+    """A new venv whose dependencies come from the environment running the tests; its python."""
+    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=venv.parent)
+    python = venv / "bin" / "python"
+    own = _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=venv)
+    running = [path for path in site.getsitepackages() if Path(path).is_dir()]
+    Path(own.stdout.strip(), "_running_environment.pth").write_text("\n".join(running) + "\n")
+    return python
+
+
 @pytest.mark.slow
-def test_installed_wheel_prints_versions_and_passes_the_smoke_test(
+def test_installed_wheel_finds_its_resources_prints_versions_and_passes_the_smoke_test(
     artefacts: tuple[Path, Path], tmp_path: Path
 ) -> None:
     _, wheel = artefacts
     venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", "--system-site-packages", venv, cwd=tmp_path)
+    python = venv_on_running_environment(venv)
     _run(
-        venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-index", "--no-deps",
-        "--force-reinstall", wheel, cwd=tmp_path,
+        python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--force-reinstall",
+        "--no-cache-dir", wheel, cwd=tmp_path,
     )  # fmt: skip
+    check = _run(python, "-m", "pip", "check", cwd=tmp_path)
+    assert "No broken requirements found" in check.stdout
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {
@@ -107,8 +122,24 @@ def test_installed_wheel_prints_versions_and_passes_the_smoke_test(
 
     version = _run(calldesk, "--version", cwd=elsewhere, env=env).stdout.splitlines()
     assert version[0].startswith("calldesk 0.")
-    assert version[1].startswith("Qt 6.")
-    assert version[2].startswith("PySide6 6.")
+    assert version[1].startswith("Qt 6."), version
+    assert version[2].startswith("PySide6 6."), version
+
+    probe = (
+        "import calldesk, calldesk.resources as r, PySide6; "
+        "print(calldesk.__file__); print(r.resources_dir()); print(PySide6.__file__)"
+    )
+    package_file, resources, pyside = _run(
+        python, "-c", probe, cwd=elsewhere, env=env
+    ).stdout.split()
+    # PySide6 is the running environment's, whatever the base interpreter has.
+    assert any(Path(pyside).is_relative_to(p) for p in site.getsitepackages()), pyside
+    venv_resolved = venv.resolve()
+    assert Path(package_file).resolve().is_relative_to(venv_resolved), package_file
+    assert not Path(package_file).resolve().is_relative_to(ROOT)
+    resources_dir = Path(resources).resolve()
+    assert resources_dir.is_relative_to(venv_resolved), resources
+    assert (resources_dir / "schemas" / "close.toml").is_file()
 
     shot = tmp_path / "smoke.png"
     smoke = _run(calldesk, "--demo", cwd=elsewhere, env={**env, "CALLDESK_SMOKE_TEST": str(shot)})
