@@ -60,6 +60,8 @@ log = logging.getLogger("calldesk.sync")
 OFFLINE_PROBE_INTERVAL = 15.0
 #: The longest the drain loop sleeps before looking at the outbox again.
 IDLE_POLL = 30.0
+#: The longest the rep's one pass (``calldesk sync`` without ``--timeout``) may take.
+REP_PASS_LIMIT_S = 600.0
 
 ProgressListener = Callable[[str, int, int], None]
 
@@ -214,6 +216,11 @@ class AccountSyncer:
     def idle(self) -> bool:
         """Nothing running and nothing ready to send right now."""
         return self._idle.is_set()
+
+    @property
+    def forcing(self) -> bool:
+        """A "sync now" is asked for and its loop has not taken it up yet."""
+        return self._wake.force
 
     async def wait_idle(self) -> None:
         """Return once nothing is running and nothing is ready to send right now."""
@@ -560,13 +567,22 @@ class SyncEngine:
             self.wake()
 
     async def drain(
-        self, account: str | None = None, *, timeout: float, settle: Callable[[], Awaitable[bool]]
+        self,
+        account: str | None = None,
+        *,
+        timeout: float | None,
+        settle: Callable[[], Awaitable[bool]],
     ) -> bool:
         """Run until ``settle()`` says nothing is left to do, or ``timeout`` passes.
 
-        Returns True when settled. Used by ``calldesk sync`` and by tests.
+        With ``timeout=None`` it is the rep's one pass: every pending operation is tried once,
+        whatever its back-off, and the drain stops as soon as nothing is ready to send (at the
+        latest after :data:`REP_PASS_LIMIT_S`). Returns True when settled. Used by
+        ``calldesk sync`` and by tests.
         """
         self.sync_now(account)
+        if timeout is None:
+            return await self._rep_pass(account, settle)
         deadline = time.monotonic() + timeout
         changed = asyncio.Event()
         unsubscribe = self.bus.subscribe(lambda _changes: changed.set())
@@ -593,6 +609,26 @@ class SyncEngine:
             return await settle()
         finally:
             unsubscribe()
+
+    async def _rep_pass(
+        self, account: str | None, settle: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """Wait until each syncer took its "sync now" and has nothing ready to send."""
+        syncers = [s for n, s in self._syncers.items() if account is None or n == account]
+        deadline = time.monotonic() + REP_PASS_LIMIT_S
+        while time.monotonic() < deadline:
+            if await settle():
+                return True
+            if all(not s.forcing and s.idle for s in syncers):
+                return await settle()
+            waits = [asyncio.ensure_future(s.wait_idle()) for s in syncers if not s.idle]
+            if waits:
+                _done, pending = await asyncio.wait(waits, timeout=0.5)
+                for waiter in pending:
+                    waiter.cancel()
+            else:  # a syncer has not woken up yet: give its loop a turn
+                await asyncio.sleep(0.01)
+        return await settle()
 
     async def _until_due(self, syncers: list[AccountSyncer]) -> float:
         """Seconds until the earliest pending op of ``syncers`` is due (IDLE_POLL if none)."""

@@ -54,6 +54,11 @@ class CrmRefresher(QObject):
         """Start fetching the recent calls (in the background)."""
         self._spawn(self.refresh_all(recent=True))
 
+    @property
+    def running(self) -> bool:
+        """Whether a fetch is under way now."""
+        return self._running
+
     def failures(self) -> Mapping[str, str]:
         """The accounts whose last fetch failed, and why."""
         return dict(self._failures)
