@@ -178,9 +178,17 @@ class VendorGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        self.counter.request(self._route_key(scope))
+        self.counter.in_flight += 1
+        self.counter.most_in_flight = max(self.counter.most_in_flight, self.counter.in_flight)
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.counter.in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         plan = self.faults.draw(self.api.vendor)
         settings = self.faults.effective(self.api.vendor)
-        self.counter.request(self._route_key(scope))
         if plan.latency > 0:
             await asyncio.sleep(plan.latency)
         if plan.down:

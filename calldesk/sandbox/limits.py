@@ -60,11 +60,14 @@ class LeakyBucket:
 
 @dataclass
 class RequestCounter:
-    """Counts of the requests one vendor received: total, 429s, by route and by status."""
+    """Counts of the requests one vendor received: total, 429s, by route and by status, and how
+    many were being answered at once (``in_flight`` now, ``most_in_flight`` at the peak)."""
 
     total: int = 0
     rate_limited: int = 0
     dropped: int = 0
+    in_flight: int = 0
+    most_in_flight: int = 0
     by_route: Counter[str] = field(default_factory=Counter)
     by_status: Counter[int] = field(default_factory=Counter)
 
@@ -82,6 +85,7 @@ class RequestCounter:
             "total": self.total,
             "rate_limited": self.rate_limited,
             "dropped": self.dropped,
+            "most_in_flight": self.most_in_flight,
             "by_route": dict(self.by_route),
             "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
         }
