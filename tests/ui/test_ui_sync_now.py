@@ -16,7 +16,7 @@ from calldesk.runtime import open_runtime
 from calldesk.sandbox import SANDBOX_KEYS, SandboxServer
 from calldesk.store.local import LocalStore
 from calldesk.store.paths import Paths
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import until
 from tests.sync.sync_support import close_calls_with_phone, close_values
 from tests.ui.test_ui_window_step4 import _accounts, running_window
 
@@ -46,19 +46,18 @@ async def test_f5_sends_a_change_that_was_waiting_for_its_back_off(
     await _queue_a_create_that_failed_eight_times(calldesk_home, accounts[0])
     async with running_window(qtbot, calldesk_home, accounts) as window:
         status = window.status_button
-        await wait_until(lambda: "1 pending" in status.text(), what="the status bar to count it")
+        await until(lambda: "1 pending" in status.text())
         QTest.mouseClick(status, Qt.MouseButton.LeftButton)  # "open queue"
         panel = window.queue_panel
-        await wait_until(lambda: panel.summary.text() == "1 change waiting to be sent")
+        await until(lambda: panel.summary.text() == "1 change waiting to be sent")
         assert close_calls_with_phone(sandbox_server, "+16505550007") == []
         window.activateWindow()
         window.focus_list()
-        await wait_until(window.table.hasFocus)
+        await until(window.table.hasFocus)
         QTest.keyClick(window.table, Qt.Key.Key_F5)
-        await wait_until(
-            lambda: panel.summary.text() == "Nothing waiting: every change reached its CRM.",
-            what="the queue panel to empty",
+        await until(
+            lambda: panel.summary.text() == "Nothing waiting: every change reached its CRM."
         )
-        await wait_until(lambda: "0 pending" in status.text(), what="the status bar to clear")
+        await until(lambda: "0 pending" in status.text())
         assert panel.tree.topLevelItemCount() == 0
     assert len(close_calls_with_phone(sandbox_server, "+16505550007")) == 1
