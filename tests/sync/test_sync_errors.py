@@ -40,7 +40,7 @@ async def test_server_errors_are_retried_with_backoff_until_they_succeed(
         assert elapsed >= 3 * 0.025
         queued = await rt.service.queue("c")
         assert queued[0].attempts >= 3
-        assert "503" in (queued[0].last_error or "") or queued[0].last_error
+        assert "503" in (queued[0].last_error or ""), queued[0].last_error
         sandbox_server.sandbox.faults.set(Vendor.CLOSE, error_rate=0.0)
         assert await rt.engine.drain("c", timeout=20, settle=outbox_empty(rt, "c"))
     assert len(close_calls_with_phone(sandbox_server, "+16505550010")) == 1

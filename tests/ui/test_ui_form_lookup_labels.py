@@ -5,7 +5,6 @@ as the window wires it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -47,11 +46,6 @@ async def no_choices(source: str, query: str) -> list[LookupItem]:
     return []
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """``tests.helpers.waiting.until``, with this file's deadline."""
-    await wait_until(condition, timeout)
-
-
 def search(form: EditorForm, name: str) -> SearchLookupWidget:
     widget = form.fields[name]
     assert isinstance(widget, SearchLookupWidget)
@@ -79,8 +73,10 @@ async def test_stored_ids_show_their_labels_and_unknown_ids_show_muted(qtbot: Qt
         search(form, "contact_id"),
         search(form, "user_id"),
     )
-    await until(lambda: lead.shown_text() == "Acme Corp" and contact.shown_text() == "Dana Ruiz")
-    await until(lambda: ("users", "user_gone") in labels.asked)
+    await wait_until(
+        lambda: lead.shown_text() == "Acme Corp" and contact.shown_text() == "Dana Ruiz"
+    )
+    await wait_until(lambda: ("users", "user_gone") in labels.asked)
     assert not lead.is_muted() and not contact.is_muted()
     # Unknown: the id stays, drawn in the placeholder colour, with a tooltip saying why.
     assert user.shown_text() == "user_gone" and user.is_muted()
@@ -95,11 +91,15 @@ async def test_stored_ids_show_their_labels_and_unknown_ids_show_muted(qtbot: Qt
 
 @pytest.mark.asyncio
 async def test_a_late_label_does_not_overwrite_the_next_record(qtbot: QtBot) -> None:
-    gate = asyncio.Event()
+    gates = {"lead_1": asyncio.Event(), "lead_other": asyncio.Event()}
+    settled: list[str] = []  # lookups that returned or were cancelled
 
     async def slow_labels(source: str, item_id: str) -> str | None:
-        await gate.wait()
-        return NAMES.get((source, item_id))
+        try:
+            await gates[item_id].wait()
+            return NAMES.get((source, item_id))
+        finally:
+            settled.append(item_id)
 
     form = EditorForm(
         load_schema(Vendor.CLOSE), account_name="work", lookups=no_choices, labels=slow_labels
@@ -107,12 +107,16 @@ async def test_a_late_label_does_not_overwrite_the_next_record(qtbot: QtBot) -> 
     qtbot.addWidget(form)
     form.load_record({"id": "acti_1", "lead_id": "lead_1"}, existing=True)
     form.load_record({"id": "acti_2", "lead_id": "lead_other"}, existing=True)
-    gate.set()
     lead = search(form, "lead_id")
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-        QApplication.processEvents()
+    # The second record's lookup answers first (an unknown id: shown muted) ...
+    gates["lead_other"].set()
+    await wait_until(lambda: "lead_other" in settled and lead.is_muted())
+    # ... then the first record's late answer arrives, and is dropped.
+    gates["lead_1"].set()
+    await wait_until(lambda: "lead_1" in settled)
+    QApplication.processEvents()
     assert lead.shown_text() == "lead_other" and lead.text() == "lead_other"
+    assert lead.is_muted()
 
 
 @pytest.mark.asyncio
@@ -127,10 +131,10 @@ async def test_outcome_picker_names_a_stored_outcome_outside_its_choices(qtbot: 
     form.load_record({"id": "acti_1", "outcome_id": "out_z"}, existing=True)
     outcome = form.fields["outcome_id"]
     assert isinstance(outcome, OutcomeLookupWidget)
-    await until(lambda: outcome.current_label() == "Gatekeeper")
+    await wait_until(lambda: outcome.current_label() == "Gatekeeper")
     assert outcome.text() == "out_z" and not outcome.is_muted()
     form.load_record({"id": "acti_2", "outcome_id": "out_unknown"}, existing=True)
-    await until(lambda: outcome.text() == "out_unknown")
+    await wait_until(lambda: outcome.text() == "out_unknown")
     for _ in range(10):
         await asyncio.sleep(0.01)
         QApplication.processEvents()
@@ -169,7 +173,7 @@ async def test_form_over_the_real_service_shows_names_of_a_loaded_call(
             ),
         }
         widgets = {name: search(form, name) for name in expected}
-        await until(lambda: {name: w.shown_text() for name, w in widgets.items()} == expected)
+        await wait_until(lambda: {name: w.shown_text() for name, w in widgets.items()} == expected)
         assert not any(w.is_muted() for w in widgets.values())
         assert {name: w.text() for name, w in widgets.items()} == {
             name: remote[name] for name in expected
@@ -178,5 +182,5 @@ async def test_form_over_the_real_service_shows_names_of_a_loaded_call(
         assert isinstance(outcome, OutcomeLookupWidget)
         if remote.get("outcome_id"):
             wanted = next(o["name"] for o in api.outcomes if o["id"] == remote["outcome_id"])
-            await until(lambda: outcome.current_label() == wanted)
+            await wait_until(lambda: outcome.current_label() == wanted)
         form.close()

@@ -15,7 +15,6 @@ def test_only_online_counts_as_reachable(qapp: object) -> None:
     flips: list[bool] = []
     connectivity.subscribe(flips.append)
     watch = ReachabilityWatch(connectivity.set_reachable)
-    assert isinstance(watch.available, bool)
     watch._changed(R.Disconnected)
     assert connectivity.online is False
     watch._changed(R.Unknown)  # says nothing: keep what we know
@@ -37,3 +36,15 @@ def test_the_demo_offline_switch_wins_over_the_os(qapp: object) -> None:
     assert connectivity.online is False
     connectivity.force_offline(False)
     assert connectivity.online is True
+
+
+def test_the_watch_follows_the_os_backend_when_there_is_one(qapp: object) -> None:
+    connectivity = Connectivity()
+    watch = ReachabilityWatch(connectivity.set_reachable)
+    info = QNetworkInformation.instance()
+    assert watch.available is (info is not None)
+    if info is not None:  # the OS backend's own signal reaches the engine's connectivity
+        info.reachabilityChanged.emit(R.Disconnected)
+        assert connectivity.online is False
+        info.reachabilityChanged.emit(R.Online)
+        assert connectivity.online is True

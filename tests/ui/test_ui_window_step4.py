@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -320,4 +320,7 @@ async def test_keys_move_focus_between_list_and_editor(
         await until(window.table.hasFocus)
         QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         await until(window.search.hasFocus)
-        assert window.sync_action.shortcut().matches(Qt.Key.Key_F5) is not None
+        assert (
+            window.sync_action.shortcut().matches(QKeySequence(Qt.Key.Key_F5))
+            == QKeySequence.SequenceMatch.ExactMatch
+        )
