@@ -56,3 +56,13 @@ def calldesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("CALLDESK_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True, scope="session")
+def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Screenshots taken by tests go under pytest's temporary tree, never a fixed /tmp folder."""
+    from tests.helpers.shots import ENV
+
+    folder = tmp_path_factory.mktemp("shots")
+    os.environ[ENV] = str(folder)
+    return folder

@@ -18,9 +18,9 @@ from calldesk.store.accounts import AccountsConfig
 from calldesk.store.secrets import Secrets
 from calldesk.ui.accounts import AccountsDialog
 from tests.conftest import MemoryKeyring
+from tests.helpers.shots import shots_dir
 from tests.helpers.waiting import until as wait_until
 
-SHOTS = Path("/tmp/calldesk-shots")
 SECRET = "sk-test-7f3a9c1e"
 
 
@@ -33,8 +33,7 @@ def written(qtbot: QtBot, dialog: AccountsDialog) -> bool:
 
 
 def shot(widget: QWidget, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert widget.grab().save(str(SHOTS / f"accounts-{name}.png"))
+    assert widget.grab().save(str(shots_dir() / f"accounts-{name}.png"))
 
 
 async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:

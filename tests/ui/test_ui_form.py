@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,8 +15,8 @@ from calldesk.ui.form import WIDGET_TABLE, EditorForm, WidgetContext, register_w
 from calldesk.ui.form.choice_widgets import EnumWidget, SearchLookupWidget
 from calldesk.ui.form.datetime_widget import DateTimeWidget
 from calldesk.ui.form.text_widgets import DurationWidget, LineWidget
+from tests.helpers.shots import shots_dir
 
-SHOTS = Path("/tmp/calldesk-shots")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -304,7 +303,6 @@ def test_screenshot_per_vendor(qtbot: QtBot, vendor: Vendor) -> None:
     if vendor is Vendor.CLOSE:
         draft["duration"] = "700000"
     form.load_draft(draft)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"form-{vendor}.png"
+    path = shots_dir() / f"form-{vendor}.png"
     assert form.grab().save(str(path))
     assert path.stat().st_size > 10_000

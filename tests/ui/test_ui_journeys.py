@@ -25,17 +25,15 @@ from pytestqt.qtbot import QtBot
 from calldesk.domain import SyncState, Vendor
 from calldesk.sandbox import SandboxServer
 from calldesk.ui.window import MainWindow
+from tests.helpers.shots import shots_dir
 from tests.ui.test_ui_window_step4 import _accounts, _wav, running_window, until
-
-SHOTS = Path("/tmp/calldesk-shots")
 
 
 def _shot(window: MainWindow, name: str, size: tuple[int, int] = (1280, 800)) -> None:
     """Keep a picture of the window for a person to look at (not compared)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     window.resize(*size)
     QApplication.processEvents()
-    assert window.grab().save(str(SHOTS / f"journey-{name}.png"))
+    assert window.grab().save(str(shots_dir() / f"journey-{name}.png"))
 
 
 def _type(window: MainWindow, name: str, text: str) -> None:
@@ -287,8 +285,7 @@ async def test_f1_lists_every_shortcut(
         help_box = w.findChild(QDialog, "shortcut_help")
         assert help_box is not None and help_box.isVisible() and not help_box.isModal()
         QApplication.processEvents()
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        assert help_box.grab().save(str(SHOTS / "journey-shortcut-help.png"))
+        assert help_box.grab().save(str(shots_dir() / "journey-shortcut-help.png"))
         text = help_box.findChild(QLabel, "shortcut_list").text()
         for keys, what in (
             ("Ctrl+N", "New call log"),
@@ -415,8 +412,8 @@ async def test_outcome_keys_show_beside_each_outcome_per_crm(
             assert lines[1] == f"1   {labels[1]}" and lines[2] == f"2   {labels[2]}", lines
             seen[account] = lines[1:3]
             if account == "pipedrive":  # the open list is a window of its own
-                SHOTS.mkdir(parents=True, exist_ok=True)
-                assert combo.view().window().grab().save(str(SHOTS / "journey-outcome-keys.png"))
+                shot = shots_dir() / "journey-outcome-keys.png"
+                assert combo.view().window().grab().save(str(shot))
             QTest.keyClick(combo.view(), Qt.Key.Key_Escape)
             await until(lambda c=combo: not c.view().isVisible())
             QTest.keyClick(combo, Qt.Key.Key_2)  # what the list said "2" is, is chosen

@@ -19,14 +19,12 @@ from calldesk.domain.model import Operation, OpKind, OpState, Vendor
 from calldesk.schema import load_schema
 from calldesk.sync.recordings import RecordingInfo, RecordingRejected, inspect_recording
 from calldesk.ui.recording import RecordingDropZone, format_length
+from tests.helpers.shots import shots_dir
 from tests.helpers.waiting import until as wait_until
-
-SHOTS = Path("/tmp/calldesk-shots")
 
 
 def shot(widget: QWidget, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert widget.grab().save(str(SHOTS / f"recording-{name}.png"))
+    assert widget.grab().save(str(shots_dir() / f"recording-{name}.png"))
 
 
 async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
