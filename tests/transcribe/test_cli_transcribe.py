@@ -86,3 +86,17 @@ def test_errors_are_one_plain_line(calldesk_home: Path, tmp_path: Path) -> None:
     assert "can't read notes.wav" in result.stderr
     result = calldesk(calldesk_home, "transcribe", str(text), "--engine", "vosk")
     assert result.returncode == 1 and "unknown engine 'vosk'" in result.stderr
+
+
+def test_transcribe_with_every_option_the_readme_lists(
+    calldesk_home: Path, sentence_wav: Path
+) -> None:
+    result = calldesk(
+        calldesk_home,
+        "transcribe", str(sentence_wav),
+        "--engine", "whisper", "--model", str(TINY_WHISPER), "--language", "en", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["engine"] == "whisper"  # the tiny local model's words are noise: not checked
+    assert 4 < payload["duration"] < 7
