@@ -170,6 +170,8 @@ class AccountSyncer:
         self._checked_absent: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
+        # The rep's "sync now" round: the records it already tried (None when no round runs).
+        self._round: set[str] | None = None
         #: While offline: when the next probe may go (clock time).
         self._probe_at: float | None = None
         self._gate = _CreateGate()
@@ -219,8 +221,8 @@ class AccountSyncer:
 
     @property
     def forcing(self) -> bool:
-        """A "sync now" is asked for and its loop has not taken it up yet."""
-        return self._wake.force
+        """A "sync now" round is asked for or under way (each pending record tried once)."""
+        return self._wake.force or self._round is not None
 
     async def wait_idle(self) -> None:
         """Return once nothing is running and nothing is ready to send right now."""
@@ -232,9 +234,12 @@ class AccountSyncer:
         await self._recover()
         while True:
             self._idle.clear()
-            force, self._wake.force = self._wake.force, False
+            if self._wake.force:
+                self._round = set()  # a new round: every pending record may be tried once more
+            self._wake.force = False
             self._wake.event.clear()
             if self.status.needs_auth or not self.connectivity.online:
+                self._round = None  # nothing can be sent: the round ends here
                 self._set_idle_if_quiet()
                 if self._probe_at is None:
                     self._probe_at = self.clock() + OFFLINE_PROBE_INTERVAL
@@ -254,15 +259,24 @@ class AccountSyncer:
             self._probe_at = None
             wait = self.pacer.wait_time()
             if wait > 0:
+                self._round = None  # the CRM's rate-limit block holds, even for "sync now"
                 await self._sleep(wait)
                 continue
             free = self.pacer.allowance(self.concurrency - len(self._running))
             ops: list[Operation] = []
             if free > 0:
-                horizon = utcnow() + timedelta(days=3650) if force else utcnow()
+                round_ = self._round
+                horizon = utcnow() + timedelta(days=3650) if round_ is not None else utcnow()
+                exclude = self._running_locals() | (round_ or set())
                 ops = await self.outbox.ready_ops(
-                    self.account.name, horizon, free, exclude=frozenset(self._running_locals())
+                    self.account.name, horizon, free, exclude=frozenset(exclude)
                 )
+                if round_ is not None:
+                    if ops:
+                        round_.update(op.local_id for op in ops)
+                    else:
+                        self._round = None  # every pending record was tried once:
+                        continue  # look again as usual (a record's next op may be due now)
             for op in ops:
                 self._launch(op)
             if not ops and not self._running:
@@ -570,7 +584,7 @@ class SyncEngine:
         self,
         account: str | None = None,
         *,
-        timeout: float | None,
+        timeout: float | None = None,
         settle: Callable[[], Awaitable[bool]],
     ) -> bool:
         """Run until ``settle()`` says nothing is left to do, or ``timeout`` passes.
