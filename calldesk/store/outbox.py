@@ -21,8 +21,9 @@ each record only), :meth:`~Outbox.mark_in_flight` (durable before the request is
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -251,12 +252,18 @@ class Outbox:
     # -- draining (the sync engine) --------------------------------------------------------
 
     def ready_ops(
-        self, account: str, now: datetime | None = None, limit: int = 100
+        self,
+        account: str,
+        now: datetime | None = None,
+        limit: int = 100,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[Operation]:
         """Return the operations that may be sent now: each record's head op, if it is due.
 
         Never two operations of one record; a record whose head is failed, in conflict,
-        needs-auth or in flight contributes nothing. Oldest first.
+        needs-auth or in flight contributes nothing; nor does a record in ``exclude`` (local
+        ids: those the rep's sync round already tried). Oldest first, at most ``limit``.
         """
         rows = self._db.query(
             """SELECT o.* FROM outbox o
@@ -264,12 +271,14 @@ class Outbox:
                  AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
                  AND o.seq = (SELECT MIN(h.seq) FROM outbox h WHERE h.local_id = o.local_id)
                  AND (o.kind = ? OR o.remote_id IS NOT NULL)
+                 AND o.local_id NOT IN (SELECT value FROM json_each(?))
                ORDER BY o.created_at, o.seq LIMIT ?""",
             (
                 account,
                 OpState.PENDING.value,
                 encode_time(now or utcnow()),
                 OpKind.CREATE.value,
+                json.dumps(sorted(exclude)),
                 limit,
             ),
         )

@@ -62,6 +62,12 @@ OFFLINE_PROBE_INTERVAL = 15.0
 IDLE_POLL = 30.0
 #: The longest the rep's one pass (``calldesk sync`` without ``--timeout``) may take.
 REP_PASS_LIMIT_S = 600.0
+#: A timed sync (``calldesk sync --timeout``) starts a new round of "sync now" after this many
+#: seconds of nothing to send while records are still pending, then after twice as long, up to
+#: :data:`ROUND_GAP_CAP_S`: what failed in one round is tried again within the rep's timeout,
+#: whatever back-off its earlier failures earned, without hammering a CRM that keeps failing.
+ROUND_GAP_S = 2.0
+ROUND_GAP_CAP_S = 60.0
 
 ProgressListener = Callable[[str, int, int], None]
 
@@ -260,6 +266,7 @@ class AccountSyncer:
             wait = self.pacer.wait_time()
             if wait > 0:
                 self._round = None  # the CRM's rate-limit block holds, even for "sync now"
+                self._set_idle_if_quiet()  # nothing can go before the block ends
                 await self._sleep(wait)
                 continue
             free = self.pacer.allowance(self.concurrency - len(self._running))
@@ -591,13 +598,16 @@ class SyncEngine:
 
         With ``timeout=None`` it is the rep's one pass: every pending operation is tried once,
         whatever its back-off, and the drain stops as soon as nothing is ready to send (at the
-        latest after :data:`REP_PASS_LIMIT_S`). Returns True when settled. Used by
-        ``calldesk sync`` and by tests.
+        latest after :data:`REP_PASS_LIMIT_S`). With a timeout, what is left after a round is
+        tried again in new rounds spaced :data:`ROUND_GAP_S` apart, doubling. Returns True when
+        settled. Used by ``calldesk sync`` and by tests.
         """
         self.sync_now(account)
         if timeout is None:
             return await self._rep_pass(account, settle)
         deadline = time.monotonic() + timeout
+        gap = ROUND_GAP_S
+        next_round = time.monotonic() + gap
         changed = asyncio.Event()
         unsubscribe = self.bus.subscribe(lambda _changes: changed.set())
         try:
@@ -608,10 +618,18 @@ class SyncEngine:
                 syncers = [s for n, s in self._syncers.items() if account is None or n == account]
                 if not syncers:
                     return await settle()
-                left = max(0.0, deadline - time.monotonic())
-                if all(s.idle for s in syncers):
-                    # Nothing is due: sleep until the next op is, or something changes.
-                    await _wait_event(changed, min(left, await self._until_due(syncers)))
+                now = time.monotonic()
+                left = max(0.0, deadline - now)
+                if all(s.idle and not s.forcing for s in syncers):
+                    if now >= next_round:
+                        # The round ended with records left: try them again (see ROUND_GAP_S).
+                        self.sync_now(account)
+                        gap = min(gap * 2, ROUND_GAP_CAP_S)
+                        next_round = now + gap
+                        continue
+                    # Nothing is due: sleep until the next op is, the next round, or a change.
+                    until_due = await self._until_due(syncers)
+                    await _wait_event(changed, min(left, until_due, next_round - now))
                     continue
                 waits = [asyncio.ensure_future(s.wait_idle()) for s in syncers]
                 _done, pending = await asyncio.wait(waits, timeout=min(0.5, left))

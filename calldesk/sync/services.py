@@ -94,8 +94,9 @@ class StoreOutbox:
     async def ready_ops(
         self, account: str, now: datetime, limit: int, *, exclude: frozenset[str] = frozenset()
     ) -> list[Operation]:
-        ops = await self._worker.run(lambda s: s.outbox.ready_ops(account, now, limit))
-        return [op for op in ops if op.local_id not in exclude]
+        return await self._worker.run(
+            lambda s: s.outbox.ready_ops(account, now, limit, exclude=exclude)
+        )
 
     async def next_attempt_at(self, account: str) -> datetime | None:
         return await self._worker.run(lambda s: s.outbox.next_attempt_at(account))
