@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 #: The schema version whose ``call_rows`` and ``outbox`` this module reads (``migrations``'s
 #: ``LATEST_VERSION``; a test keeps them equal).
-GLANCE_SCHEMA = 9
+GLANCE_SCHEMA = 10
 
 _ROWS_SQL = (
     "SELECT local_id, account, remote_id, state, deleted, when_ts, who, phone, direction,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +13,17 @@ from calldesk.store.drafts import DraftStore
 from calldesk.store.lookups import LookupCache
 from calldesk.store.matches import MatchCache
 from calldesk.store.outbox import Outbox
+from calldesk.store.owners import ProcessLease, is_alive
 from calldesk.store.paths import DB_FILENAME
 from calldesk.store.records import RowBuilder
 from calldesk.store.search import SearchIndexer
 from calldesk.store.templates import TemplateStore
 from calldesk.store.transcripts import TranscriptStore
 
-__all__ = ["DB_FILENAME", "LocalStore"]
+__all__ = ["DB_FILENAME", "OWNERS_DIRNAME", "LocalStore"]
+
+#: Beside the database: one lock file per open store (``store/owners.py``).
+OWNERS_DIRNAME = "owners"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,8 @@ class LocalStore:
     """Everything kept in ``<data_dir>/calldesk.sqlite3``, sharing one connection (one thread)."""
 
     db: Database
+    #: This open store's lease: which process holds an operation in flight (``owners.py``).
+    lease: ProcessLease
     calls: CallStore
     outbox: Outbox
     drafts: DraftStore
@@ -45,15 +52,28 @@ class LocalStore:
         """
         db = Database(path)
         search_index = SearchIndexer(db)
+        lease: ProcessLease | None = None
         try:
             search_index.flush()  # whatever a crash left between a save and its indexing
+            lease = ProcessLease.take(path.parent / OWNERS_DIRNAME)
+            outbox = Outbox(
+                db,
+                builder,
+                owner=lease.token,
+                owner_alive=functools.partial(is_alive, lease.folder),
+            )
+            # What a killed calldesk left in flight shows as interrupted, not as being sent.
+            outbox.recover_interrupted()
         except BaseException:
+            if lease is not None:
+                lease.release()
             db.close()
             raise
         return cls(
             db=db,
+            lease=lease,
             calls=CallStore(db, builder, search_index),
-            outbox=Outbox(db, builder),
+            outbox=outbox,
             drafts=DraftStore(db),
             audit=AuditLog(db),
             lookups=LookupCache(db),
@@ -70,4 +90,7 @@ class LocalStore:
         try:
             self.search_index.flush()
         finally:
-            self.db.close()
+            try:
+                self.db.close()
+            finally:
+                self.lease.release()

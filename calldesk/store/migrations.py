@@ -442,6 +442,14 @@ def _v9(conn: sqlite3.Connection) -> None:
     _run(conn, _V9)
 
 
+#: Which open store (``store/owners.py`` lease) holds an operation in flight.
+_V10 = ("ALTER TABLE outbox ADD COLUMN owner TEXT",)
+
+
+def _v10(conn: sqlite3.Connection) -> None:
+    _run(conn, _V10)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "calls, outbox, drafts, audit and lookups tables", _v1),
     Migration(2, "FTS5 search over calls and indexes for the call list", _v2),
@@ -452,6 +460,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "outbox.first_sent_at: when an operation was first attempted", _v7),
     Migration(8, "transcripts of calls' recordings, searchable, deleted with their call", _v8),
     Migration(9, "caller-ID answers per number; note templates per outcome", _v9),
+    Migration(10, "outbox.owner: the open store that holds an operation in flight", _v10),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

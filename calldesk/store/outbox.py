@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -95,12 +95,26 @@ def _reset(op: Operation, payload: Mapping[str, JSONValue] | None = None) -> Ope
     )
 
 
+#: The reason an operation shows after the calldesk that was sending it stopped mid-way.
+INTERRUPTED = "interrupted, will be checked"
+
+
 class Outbox:
     """The queue of saves waiting to reach the CRMs (synchronous; one thread)."""
 
-    def __init__(self, db: Database, builder: RowBuilder | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        builder: RowBuilder | None = None,
+        *,
+        owner: str | None = None,
+        owner_alive: Callable[[str], bool] = lambda _token: False,
+    ) -> None:
         self._db = db
         self._builder = builder
+        #: This open store's lease token, written on every op it takes in flight.
+        self._owner = owner
+        self._owner_alive = owner_alive
 
     # -- saving ----------------------------------------------------------------------------
 
@@ -284,12 +298,19 @@ class Outbox:
         )
         return [op_from_row(row) for row in rows]
 
-    def mark_in_flight(self, op_id: str) -> Operation:
-        """Record (durably) that ``op_id`` is about to be sent; counts an attempt."""
+    def mark_in_flight(self, op_id: str) -> Operation | None:
+        """Record (durably) that ``op_id`` is about to be sent; counts an attempt.
+
+        None when the operation is no longer pending: another calldesk process (a second
+        ``calldesk sync``, the window) took it or already sent it. Nothing is to be sent then.
+        """
         with self._db.transaction() as conn:
-            op = fetch_op(conn, op_id)
+            row = conn.execute("SELECT * FROM outbox WHERE op_id = ?", (op_id,)).fetchone()
+            if row is None:
+                return None
+            op = op_from_row(row)
             if op.state != OpState.PENDING:
-                raise StoreBugError(f"operation {op_id} is {op.state}, not pending")
+                return None
             head = record_ops(conn, op.local_id)[0]
             if head.op_id != op_id:
                 raise StoreBugError(f"operation {op_id} is not the head of its record's queue")
@@ -300,6 +321,7 @@ class Outbox:
                 first_sent_at=op.first_sent_at or utcnow(),
             )
             update_op(conn, op)
+            conn.execute("UPDATE outbox SET owner = ? WHERE op_id = ?", (self._owner, op_id))
             refresh_state(conn, op.local_id)
         return op
 
@@ -385,8 +407,50 @@ class Outbox:
         return None if row is None else decode_time(row[0])
 
     def in_flight_ops(self, account: str | None = None) -> list[Operation]:
-        """Operations left in flight (after a crash: their outcome is unknown)."""
+        """Operations in flight (sent by a running calldesk, or left by one that died)."""
         return self.list_ops(states=(OpState.IN_FLIGHT,), account=account)
+
+    def recover_interrupted(self, account: str | None = None, *, mine: bool = False) -> int:
+        """Put back to pending the in-flight operations nobody is sending any more.
+
+        Those whose holder is gone (its process ended, however: see ``store/owners.py``), or
+        that no store claimed; with ``mine``, this store's own too (its sync engine starts
+        afresh, so nothing of it runs). An operation a live calldesk process is sending stays
+        in flight. Each gets :data:`INTERRUPTED` as its reason and is due now; whether it
+        reached the CRM is checked before it is sent again. Returns how many were recovered.
+        """
+        sql = "SELECT op_id, owner FROM outbox WHERE state = ?"
+        params: list[str] = [OpState.IN_FLIGHT.value]
+        if account is not None:
+            sql += " AND account = ?"
+            params.append(account)
+        candidates = self._db.query(sql, params)
+        dead = [
+            row["op_id"]
+            for row in candidates
+            if not row["owner"]
+            or (mine and row["owner"] == self._owner)
+            or (row["owner"] != self._owner and not self._owner_alive(row["owner"]))
+        ]
+        recovered = 0
+        with self._db.transaction() as conn:
+            for op_id in dead:
+                row = conn.execute(
+                    "SELECT * FROM outbox WHERE op_id = ? AND state = ?",
+                    (op_id, OpState.IN_FLIGHT.value),
+                ).fetchone()
+                if row is None:
+                    continue  # finished meanwhile
+                op = replace(
+                    op_from_row(row),
+                    state=OpState.PENDING,
+                    next_attempt_at=utcnow(),
+                    last_error=INTERRUPTED,
+                )
+                update_op(conn, op)
+                refresh_state(conn, op.local_id)
+                recovered += 1
+        return recovered
 
     def resume_needs_auth(self, account: str) -> int:
         """Set every needs-auth operation of ``account`` pending again (the key was fixed)."""

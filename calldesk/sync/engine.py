@@ -325,8 +325,7 @@ class AccountSyncer:
 
     async def _recover(self) -> None:
         """Ops left in-flight by a crash or a stop: their outcome is unknown."""
-        for op in await self.outbox.in_flight_ops(self.account.name):
-            await self.outbox.reschedule(op.op_id, utcnow(), "interrupted; outcome unknown")
+        await self.outbox.recover_interrupted(self.account.name)
         self.bus.publish(Changes(outbox=True))
 
     # -- one operation -----------------------------------------------------------------------
@@ -351,7 +350,10 @@ class AccountSyncer:
         uncertain = op.attempts > 0 and op.op_id not in self._undelivered
         self._undelivered.discard(op.op_id)
         self._checked_absent.discard(op.op_id)
-        op = await self.outbox.mark_in_flight(op.op_id)
+        taken = await self.outbox.mark_in_flight(op.op_id)
+        if taken is None:
+            return  # another calldesk process took it (or sent it) since it was listed
+        op = taken
         if op.kind is OpKind.CREATE:
             async with self._gate.lookup() if uncertain else self._gate.create():
                 await self._attempt(op, uncertain)

@@ -21,12 +21,13 @@ class OutboxPort(Protocol):
         """When the earliest pending op of ``account`` becomes due."""
         ...
 
-    async def in_flight_ops(self, account: str) -> list[Operation]:
-        """Ops left in-flight (by a crash or a stop)."""
+    async def recover_interrupted(self, account: str) -> int:
+        """Ops of ``account`` left in flight by this store's last engine or a dead process:
+        pending again, to be checked before they are sent (ops a live process sends stay)."""
         ...
 
-    async def mark_in_flight(self, op_id: str) -> Operation:
-        """Mark sent-about-to-be; counts an attempt."""
+    async def mark_in_flight(self, op_id: str) -> Operation | None:
+        """Mark sent-about-to-be; counts an attempt. None: another process took or sent it."""
         ...
 
     async def held_remote_ids(self, account: str, remote_ids: list[str], local_id: str) -> set[str]:

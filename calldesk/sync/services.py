@@ -101,10 +101,12 @@ class StoreOutbox:
     async def next_attempt_at(self, account: str) -> datetime | None:
         return await self._worker.run(lambda s: s.outbox.next_attempt_at(account))
 
-    async def in_flight_ops(self, account: str) -> list[Operation]:
-        return await self._worker.run(lambda s: s.outbox.in_flight_ops(account))
+    async def recover_interrupted(self, account: str) -> int:
+        return await self._worker.run(
+            lambda s: s.outbox.recover_interrupted(account, mine=True)
+        )
 
-    async def mark_in_flight(self, op_id: str) -> Operation:
+    async def mark_in_flight(self, op_id: str) -> Operation | None:
         return await self._worker.run(lambda s: s.outbox.mark_in_flight(op_id))
 
     async def held_remote_ids(self, account: str, remote_ids: list[str], local_id: str) -> set[str]:

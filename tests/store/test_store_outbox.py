@@ -15,6 +15,7 @@ import pytest
 from calldesk.domain.model import OpKind, OpState, RemoteCall, SyncState, WireFields
 from calldesk.store.db import StoreBugError
 from calldesk.store.local import LocalStore
+from calldesk.store.outbox import INTERRUPTED
 
 from .conftest import build, row_of, text_of
 
@@ -201,9 +202,10 @@ def test_mark_in_flight_only_the_head(store: LocalStore) -> None:
     with pytest.raises(StoreBugError):
         store.outbox.mark_in_flight(upload.op_id)
     head = store.outbox.ready_ops("acc", LATER)[0]
-    assert store.outbox.mark_in_flight(head.op_id).attempts == 1
-    with pytest.raises(StoreBugError):
-        store.outbox.mark_in_flight(head.op_id)
+    taken = store.outbox.mark_in_flight(head.op_id)
+    assert taken is not None and taken.attempts == 1
+    # Taken already (by this store here; by another calldesk process alike): nothing to send.
+    assert store.outbox.mark_in_flight(head.op_id) is None
 
 
 # -- sent, failed, retry, discard, edit ------------------------------------------------------
@@ -455,17 +457,40 @@ def test_save_survives_a_killed_process(db_path: Path) -> None:
         store.close()
 
 
-def test_in_flight_survives_reopen(db_path: Path) -> None:
+def test_an_op_left_in_flight_by_a_closed_store_shows_interrupted_on_reopen(
+    db_path: Path,
+) -> None:
     store = LocalStore.open(db_path, build)
     op = store.outbox.save_new("acc", {"who": "A"}, row_of({"who": "A"}), "A")
     store.outbox.mark_in_flight(op.op_id)
     store.close()
     store = LocalStore.open(db_path, build)
     try:
-        (left,) = store.outbox.in_flight_ops("acc")
-        assert (left.op_id, left.attempts) == (op.op_id, 1)
+        assert store.outbox.in_flight_ops("acc") == []
+        (left,) = store.outbox.list_ops(account="acc")
+        assert (left.op_id, left.state, left.attempts) == (op.op_id, OpState.PENDING, 1)
+        assert left.last_error == INTERRUPTED
     finally:
         store.close()
+
+
+def test_an_op_another_open_store_sends_stays_in_flight(db_path: Path) -> None:
+    """Two open stores on one file (two calldesk processes): neither resets the other's op."""
+    sender = LocalStore.open(db_path, build)
+    try:
+        op = sender.outbox.save_new("acc", {"who": "A"}, row_of({"who": "A"}), "A")
+        sender.outbox.mark_in_flight(op.op_id)
+        other = LocalStore.open(db_path, build)
+        try:
+            assert other.outbox.recover_interrupted("acc", mine=True) == 0
+            assert [o.op_id for o in other.outbox.in_flight_ops("acc")] == [op.op_id]
+            assert other.outbox.mark_in_flight(op.op_id) is None
+        finally:
+            other.close()
+        # Its own engine starting afresh takes back what it had in flight.
+        assert sender.outbox.recover_interrupted("acc", mine=True) == 1
+    finally:
+        sender.close()
 
 
 def test_next_attempt_at_is_the_earliest_pending_op_of_the_account(store: LocalStore) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from calldesk.domain import OpState
+
 from calldesk.store.calls import CallQuery
 from calldesk.store.db import StoreBugError, StoreEnvironmentError
 from calldesk.store.local import LocalStore
@@ -45,7 +47,7 @@ async def test_work_runs_on_one_worker_thread(db_path: Path) -> None:
 async def test_errors_cross_the_thread(db_path: Path) -> None:
     async with await DbWorker.open(db_path) as worker:
         with pytest.raises(StoreBugError):
-            await worker.run(lambda s: s.outbox.mark_in_flight("op_missing"))
+            await worker.run(lambda s: s.outbox.mark_failed("op_missing", OpState.FAILED, "x"))
         assert await worker.run(lambda s: s.outbox.counts().total) == 0
 
 
