@@ -644,9 +644,7 @@ class SyncEngine:
         finally:
             unsubscribe()
 
-    async def _rep_pass(
-        self, account: str | None, settle: Callable[[], Awaitable[bool]]
-    ) -> bool:
+    async def _rep_pass(self, account: str | None, settle: Callable[[], Awaitable[bool]]) -> bool:
         """Wait until each syncer took its "sync now" and has nothing ready to send."""
         syncers = [s for n, s in self._syncers.items() if account is None or n == account]
         deadline = time.monotonic() + REP_PASS_LIMIT_S

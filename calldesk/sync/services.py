@@ -102,9 +102,7 @@ class StoreOutbox:
         return await self._worker.run(lambda s: s.outbox.next_attempt_at(account))
 
     async def recover_interrupted(self, account: str) -> int:
-        return await self._worker.run(
-            lambda s: s.outbox.recover_interrupted(account, mine=True)
-        )
+        return await self._worker.run(lambda s: s.outbox.recover_interrupted(account, mine=True))
 
     async def mark_in_flight(self, op_id: str) -> Operation | None:
         return await self._worker.run(lambda s: s.outbox.mark_in_flight(op_id))

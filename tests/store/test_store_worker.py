@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from calldesk.domain import OpState
-
 from calldesk.store.calls import CallQuery
 from calldesk.store.db import StoreBugError, StoreEnvironmentError
 from calldesk.store.local import LocalStore
